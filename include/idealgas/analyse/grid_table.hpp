@@ -1,0 +1,65 @@
+// One protocol grid's stationary measurements, one row per configuration, theory beside measurement.
+// This is the hand-over between simulate/measure (which fill it) and analyse/report (which read it).
+// Units: iterations for time, nats for entropy, unit-sphere units for gradients; "_se" = standard error.
+#pragma once
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace idealgas {
+
+/// The three training protocols of theory.md §2.
+enum class Protocol { fixed_lr, fixed_elr, fixed_sphere };
+
+/// "lr", "elr", "sphere".
+const char* protocol_name(Protocol p);
+/// Inverse of protocol_name; throws InputError naming the accepted values.
+Protocol parse_protocol(const std::string& name);
+
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct StationaryRow {
+  // Grid position: i indexes the first hyperparameter (eta for lr, eta_eff for elr and sphere),
+  // j the second (lambda for lr and elr, radius for sphere). Both run 0..n-1 in increasing value.
+  int i = 0, j = 0;
+  double eta = kNaN;     // lr: learning rate; elr, sphere: effective learning rate eta_eff (per iteration)
+  double lambda = kNaN;  // lr, elr: weight decay; sphere: NaN
+  double radius = kNaN;  // sphere: the fixed radius r; lr, elr: NaN
+
+  // Thermodynamic state. T from the protocol's closed form (theory.md §3) with the model's sigma^2;
+  // P = lambda (lr, elr) or the measured lambda_eff (sphere); V = measured mean of r^2/2 (sphere: r^2/2).
+  double T = kNaN, P = kNaN, V = kNaN;
+
+  // Measured stationary averages (means over the stationary window) and their standard errors.
+  double U = kNaN, U_se = kNaN;                  // mean loss
+  double S_sphere = kNaN, S_sphere_se = kNaN;    // S(rho_w_hat), spherical KL entropy, nats
+  double S = kNaN, S_se = kNaN;                  // total entropy S(rho_w_hat) + (d-1) log r_bar, nats
+  double r_mean = kNaN, r_se = kNaN;             // mean radius
+  double grad_norm_sq = kNaN;                    // E ||grad L(w_hat)||^2, unit-sphere units
+  double lambda_eff = kNaN, lambda_eff_se = kNaN;  // sphere only: (E||w_tilde|| - r)/(eta_eff r^3)
+  double adjacent_nn_fraction = kNaN;            // share of queue samples whose nearest neighbour is adjacent in time
+  long long duplicates = 0;                      // duplicate snapshots seen by the entropy estimator
+
+  // Predictions.
+  double U_vmf = kNaN, S_sphere_vmf = kNaN;      // exact von Mises-Fisher at this T
+  double S_pred = kNaN;                          // S_sphere_vmf + (d-1) log r_pred_sde
+  double r_sde = kNaN, r_discrete = kNaN;        // lr, elr: stationary radius, SDE and discrete-time (App. H)
+  double lambda_eff_sde = kNaN, lambda_eff_discrete = kNaN;  // sphere: (d-1)T/r^2 and the discrete form
+};
+
+struct GridTable {
+  Protocol protocol = Protocol::fixed_lr;
+  long long d = 3;        // number of parameters
+  double sigma2 = 1.0;    // isotropic noise variance, Tr Sigma(w_hat) = sigma2 (d-1)
+  int n_first = 0;        // number of values of the first hyperparameter (index i)
+  int n_second = 0;       // number of values of the second hyperparameter (index j)
+  std::vector<StationaryRow> rows;  // n_first * n_second rows, row index = i * n_second + j
+
+  /// Gas constant R = (d-1)/2.
+  double gas_constant() const { return 0.5 * static_cast<double>(d - 1); }
+  const StationaryRow& at(int i, int j) const { return rows[static_cast<size_t>(i) * n_second + j]; }
+};
+
+}  // namespace idealgas
