@@ -1,0 +1,66 @@
+// Configuration of the isotropic-noise simulation (theory.md §4, reference-setup.md §1): model, grids,
+// schedule of logging / stationary windows / entropy queue. Defaults are the paper's. Time in iterations.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "idealgas/analyse/grid_table.hpp"
+
+namespace idealgas {
+
+/// When and how much is measured. An "iteration" is one update of the weights.
+struct IsoSchedule {
+  long long iterations = 2'000'000;   // updates per configuration
+  long long log_stride = 50;          // iterations between logs of loss, radius, gradient norm
+  long long stationary_logs = 5000;   // U, r = means over the last this-many logs
+  long long queue_size = 1000;        // entropy queue: number of weight snapshots
+  long long queue_stride = 50;        // iterations between snapshots pushed into the queue
+  long long entropy_stride = 40'000;  // iterations between entropy estimates
+  long long entropy_window = 10;      // stationary S = mean of the last this-many estimates
+  /// Rotate each queue so its mean direction sits away from the singular set of spherical coordinates
+  /// before estimating (theory.md §5; decisive at d = 3). false = the paper's convention.
+  bool rotate_entropy = true;
+
+  /// Iterations where the stationary window of logs starts (exclusive).
+  long long stationary_start() const { return iterations - stationary_logs * log_stride; }
+  /// Iteration of the first entropy estimate that enters the stationary S.
+  long long first_entropy_iteration() const { return iterations - (entropy_window - 1) * entropy_stride; }
+};
+
+/// A closed interval of positive values, log-spaced over a grid.
+struct LogRange {
+  double lo, hi;
+};
+
+struct IsoConfig {
+  long long d = 3;             // number of parameters
+  double sigma2 = 1.0;         // noise variance: Sigma(w_hat) = sigma2 P_w_hat (unit-sphere units)
+  std::uint64_t seed = 42;     // master seed: loss direction mu, initial point, and every noise stream
+  int grid = 17;               // values per hyperparameter axis (log-spaced)
+  int threads = 0;             // OpenMP threads; 0 = all hardware threads (results do not depend on it)
+  std::vector<Protocol> protocols = {Protocol::fixed_lr, Protocol::fixed_elr, Protocol::fixed_sphere};
+  LogRange eta{1e-3, 1e-1};      // fixed LR: learning rate
+  LogRange eta_eff{1e-3, 1e-1};  // fixed ELR and sphere: effective learning rate
+  LogRange lambda{1e-3, 1e-1};   // fixed LR and ELR: weight decay
+  LogRange radius{0.1, 10.0};    // sphere: radius
+  IsoSchedule schedule;
+  double checkpoint_seconds = 30.0;  // wall time between checkpoints (atomic; a killed run resumes)
+
+  /// Throws InputError naming the first invalid value and what is expected.
+  void validate() const;
+  /// Every setting, defaults included (the "effective config" recorded with results).
+  nlohmann::json to_json() const;
+  /// Reads a TOML file over the defaults. Unknown keys and wrong types throw InputError naming the key.
+  static IsoConfig from_toml_file(const std::string& path);
+  /// Same as from_toml_file, from a TOML string (`source` names it in errors).
+  static IsoConfig from_toml_string(const std::string& toml_text, const std::string& source);
+};
+
+/// `n` log-spaced values from lo to hi inclusive: 10^(log10 lo + k (log10 hi - log10 lo)/(n-1)), like numpy.
+std::vector<double> log_spaced(LogRange range, int n);
+
+}  // namespace idealgas
