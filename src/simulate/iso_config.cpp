@@ -1,5 +1,6 @@
 #include "idealgas/simulate/iso_config.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -68,6 +69,19 @@ std::vector<double> log_spaced(LogRange range, int n) {
   v.front() = range.lo;
   if (n > 1) v.back() = range.hi;
   return v;
+}
+
+IsoSchedule IsoSchedule::scaled_to(long long new_iterations) const {
+  IsoSchedule s = *this;
+  if (new_iterations <= 0 || iterations <= 0) {
+    s.iterations = new_iterations;  // validate() reports it
+    return s;
+  }
+  const double f = static_cast<double>(new_iterations) / static_cast<double>(iterations);
+  s.iterations = new_iterations;
+  s.stationary_logs = std::max<long long>(1, std::llround(static_cast<double>(stationary_logs) * f));
+  s.entropy_stride = std::max<long long>(1, std::llround(static_cast<double>(entropy_stride) * f));
+  return s;
 }
 
 void IsoConfig::validate() const {

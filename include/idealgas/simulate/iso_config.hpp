@@ -25,6 +25,11 @@ struct IsoSchedule {
   /// before estimating (theory.md §5; decisive at d = 3). false = the paper's convention.
   bool rotate_entropy = true;
 
+  /// The same schedule for a run of `iterations`: the stationary window (in logs) and the entropy stride
+  /// scale in proportion, so the measured fraction of the run stays the paper's; the sampling strides and
+  /// the queue size (which set the estimator's statistics) stay as they are.
+  IsoSchedule scaled_to(long long iterations) const;
+
   /// Iterations where the stationary window of logs starts (exclusive).
   long long stationary_start() const { return iterations - stationary_logs * log_stride; }
   /// Iteration of the first entropy estimate that enters the stationary S.

@@ -1,0 +1,22 @@
+// Stationary averages of a finished isotropic-noise grid, beside the theory (theory.md §3-5): one
+// StationaryRow per configuration. Means over the stationary window with batch-means standard errors;
+// S = mean of the window's entropy estimates, SE = their spread / sqrt(count).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "idealgas/analyse/grid_table.hpp"
+#include "idealgas/simulate/iso_grid.hpp"
+
+namespace idealgas {
+
+struct IsoStationaryTable {
+  GridTable table;
+  std::vector<std::string> status;  // [rows]: "ok", or why the row has no measurement (divergence)
+};
+
+/// Requires grid.finished() (InputError otherwise: the stationary window is at the end of the run).
+IsoStationaryTable iso_stationary_table(const IsoGrid& grid);
+
+}  // namespace idealgas

@@ -1,0 +1,60 @@
+// The thermodynamic dictionary of docs/theory.md §2-3 for the three protocols, with the discrete-time
+// corrections of App. H (§5) and the potentials of the isotropic VMF gas (§4). Units: time in iterations,
+// entropies in nats, gradients in unit-sphere units (||grad L(w_hat)||^2), radii in weight-space units.
+// Conventions: R = (d-1)/2; T from the protocol's closed form; P = lambda (lr, elr) or lambda_eff (sphere);
+// V = r^2/2 with r the SDE stationary radius (lr, elr) or the fixed radius (sphere).
+#pragma once
+
+#include "idealgas/analyse/grid_table.hpp"  // Protocol, kNaN
+
+namespace idealgas::theory {
+
+/// Hyperparameters of one stationary state. NaN means "not given"; each protocol needs exactly its own:
+///   fixed_lr: eta, lambda;   fixed_elr: eta_eff, lambda;   fixed_sphere: eta_eff, radius.
+struct StationaryInputs {
+  double eta = kNaN;           // learning rate, per iteration (fixed LR)
+  double eta_eff = kNaN;       // effective learning rate eta/r^2 (fixed ELR, fixed sphere)
+  double lambda = kNaN;        // weight decay (fixed LR, fixed ELR)
+  double radius = kNaN;        // fixed radius r (fixed sphere)
+  double sigma2 = 1.0;         // Tr Sigma(w_hat)/(d-1), unit-sphere units (isotropic: Sigma = sigma2 P_w_hat)
+  long long d = 3;             // number of scale-invariant parameters
+  double grad_norm_sq = kNaN;  // measured E||grad L(w_hat)||^2, unit-sphere units, for the discrete corrections;
+                               // NaN: the isotropic VMF value (d-1) A_d(1/T) T (self-consistent in r for fixed LR)
+};
+
+/// Theory predictions for one stationary state. SDE quantities (T, P, V, r, lambda_eff) satisfy PV = RT;
+/// the "_discrete" ones add E||grad L(w_hat)||^2 to Tr Sigma (App. H, Eq. 120-123). NaN where not applicable.
+struct StationaryState {
+  Protocol protocol = Protocol::fixed_lr;
+  long long d = 3;
+  double T = kNaN;           // temperature
+  double P = kNaN;           // pressure: lambda (lr, elr), lambda_eff (sphere)
+  double V = kNaN;           // volume r^2/2
+  double r = kNaN;           // lr, elr: SDE stationary radius r* (Eq. 18, 12); sphere: the given radius
+  double lambda_eff = kNaN;  // sphere: effective weight decay (d-1) T / r^2 (Eq. 81, 83); NaN otherwise
+  double R = kNaN;           // gas constant (d-1)/2
+  double r_discrete = kNaN;           // lr, elr: stationary radius with the discrete-time correction
+  double lambda_eff_discrete = kNaN;  // sphere: eta_eff (Tr Sigma + G) / (2 r^2)
+  double grad_norm_sq = kNaN;         // G = E||grad L(w_hat)||^2 used by the correction (measured or VMF)
+
+  // Isotropic VMF gas at (T, P, r): potentials in nats (S) and loss units (U, F, G).
+  double U = kNaN;         // internal energy E[L], exact VMF
+  double S_sphere = kNaN;  // S(rho_w_hat), exact VMF
+  double S = kNaN;         // S_sphere + (d-1) log r (Lemma 1, Eq. 20)
+  double F = kNaN;         // Helmholtz U - T S (natural for the sphere: T, V fixed)
+  double G = kNaN;         // Gibbs U - T S + P V (natural for lr and elr: T, P fixed)
+  double C_V = kNaN;       // dU/dT, exact VMF
+  double C_P = kNaN;       // C_V + R
+  double gamma = kNaN;     // C_P / C_V
+  double Z = kNaN;         // compressibility P V / (R T): 1 up to rounding for these SDE predictions
+};
+
+/// Gas constant R = (d-1)/2 (d >= 2).
+double gas_constant(long long d);
+
+/// Predictions of theory.md §3 for protocol p. Throws InputError naming the flag (--eta, --eta-eff, --lambda,
+/// --radius, --sigma2, --d, --grad-norm-sq) when a required value is missing or not positive and finite, or
+/// when a value that the protocol does not use is given.
+StationaryState stationary_state(Protocol p, const StationaryInputs& in);
+
+}  // namespace idealgas::theory
