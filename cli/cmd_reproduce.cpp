@@ -31,7 +31,7 @@ namespace fs = std::filesystem;
 struct ReproduceIsoOptions {
   std::string out = "runs/iso";
   std::string config_file;
-  std::optional<long long> iters, d;
+  std::optional<long long> iters, d, queue_stride;
   std::optional<int> grid, threads;
   std::optional<std::uint64_t> seed;
   std::optional<double> sigma2;
@@ -63,8 +63,9 @@ IsoConfig effective_config(const ReproduceIsoOptions& o) {
     c.protocols.clear();
     for (const std::string& p : o.protocols) c.protocols.push_back(parse_protocol(p));
   }
+  if (o.queue_stride) c.schedule.queue_stride = *o.queue_stride;
   c.validate();
-  return c;
+  return c.resolved();
 }
 
 // Records the effective config, versions, git revision and seed. A folder that holds a run of another
@@ -175,6 +176,9 @@ void setup_reproduce(CLI::App& app) {
   iso->add_option("--d", opts->d, "Number of parameters [3]");
   iso->add_option("--seed", opts->seed, "Master seed [42]");
   iso->add_option("--sigma2", opts->sigma2, "Noise variance sigma^2 [1]");
+  iso->add_option("--queue-stride", opts->queue_stride,
+                  "Iterations between entropy snapshots [0 = auto: 50 at d = 3 (the paper's), else the queue "
+                  "spread over half the run]");
   iso->add_option("--threads", opts->threads, "Threads (0 = all cores; results do not depend on it) [0]");
   iso->add_option("--protocols", opts->protocols, "Subset of lr elr sphere [all]")->delimiter(',');
   iso->add_flag("--restart", opts->restart, "Discard checkpoints and results in --out and start over");

@@ -12,7 +12,7 @@ packages=(
   gnuplot-nox
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3 python3-numpy python3-scipy python3-sklearn python3-torch python3-mpmath hyperfine)
+  packages+=(python3 python3-numpy python3-scipy python3-sklearn python3-torch python3-mpmath hyperfine bc)
 fi
 
 missing=()

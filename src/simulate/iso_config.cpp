@@ -84,6 +84,15 @@ IsoSchedule IsoSchedule::scaled_to(long long new_iterations) const {
   return s;
 }
 
+IsoConfig IsoConfig::resolved() const {
+  IsoConfig c = *this;
+  if (c.schedule.queue_stride == kAutoQueueStride)
+    c.schedule.queue_stride = c.d <= 3 ? kPaperQueueStride
+                                       : std::max<long long>(1, c.schedule.iterations / (2 * std::max<long long>(
+                                                                                              1, c.schedule.queue_size)));
+  return c;
+}
+
 void IsoConfig::validate() const {
   require_dimension("d", d);
   require_positive("sigma2", sigma2);
@@ -100,7 +109,7 @@ void IsoConfig::validate() const {
   require_at_least("log_stride", s.log_stride, 1);
   require_at_least("stationary_logs", s.stationary_logs, 1);
   require_at_least("queue_size", s.queue_size, 2);
-  require_at_least("queue_stride", s.queue_stride, 1);
+  require_at_least("queue_stride", s.queue_stride, 0);  // 0 = auto, see resolved()
   require_at_least("entropy_stride", s.entropy_stride, 1);
   require_at_least("entropy_window", s.entropy_window, 1);
   if (s.stationary_start() < 0)
@@ -108,12 +117,13 @@ void IsoConfig::validate() const {
         "the stationary window (stationary_logs {} x log_stride {} = {} iterations) is longer than the run "
         "(iterations {}); lower stationary_logs or raise iterations",
         s.stationary_logs, s.log_stride, s.stationary_logs * s.log_stride, s.iterations));
-  if (s.first_entropy_iteration() < s.queue_size * s.queue_stride)
+  if (s.first_entropy_iteration() < s.queue_size * resolved().schedule.queue_stride)
     throw InputError(fmt::format(
         "the first entropy estimate of the window (iteration {} = iterations - (entropy_window - 1) x "
         "entropy_stride) comes before the queue is full (queue_size {} x queue_stride {} = {} iterations); "
         "raise iterations or lower entropy_window, entropy_stride, queue_size or queue_stride",
-        s.first_entropy_iteration(), s.queue_size, s.queue_stride, s.queue_size * s.queue_stride));
+        s.first_entropy_iteration(), s.queue_size, resolved().schedule.queue_stride,
+        s.queue_size * resolved().schedule.queue_stride));
 }
 
 nlohmann::json IsoConfig::to_json() const {

@@ -40,7 +40,7 @@ std::uint64_t iso_noise_key(std::uint64_t master_seed, const ProtocolParams& p, 
                                          static_cast<std::uint64_t>(d), double_bits(sigma2)});
 }
 
-IsoGrid::IsoGrid(const IsoConfig& config, Protocol protocol) : config_(config), protocol_(protocol) {
+IsoGrid::IsoGrid(const IsoConfig& config, Protocol protocol) : config_(config.resolved()), protocol_(protocol) {
   config_.validate();
   model_ = IsoModel::make(config_.d, config_.sigma2, config_.seed);
   const bool sphere = protocol == Protocol::fixed_sphere;
