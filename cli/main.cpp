@@ -20,15 +20,12 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
-  } catch (const idealgas::InputError& e) {
-    std::fprintf(stderr, "idealgas: error: %s\n", e.what());
-    return 2;
-  } catch (const idealgas::IoError& e) {
-    std::fprintf(stderr, "idealgas: error: %s\n", e.what());
-    return 2;
   } catch (const idealgas::DivergenceError& e) {
     std::fprintf(stderr, "idealgas: run diverged: %s\n", e.what());
     return 3;
+  } catch (const idealgas::Error& e) {  // bad input or unreadable/unwritable file
+    std::fprintf(stderr, "idealgas: error: %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "idealgas: error: %s\n", e.what());
     return 1;

@@ -94,31 +94,24 @@ std::vector<VerdictLine> iso_verdict(const nlohmann::json& checks, double slope_
     l.pass = std::abs(l.value - target) <= slope_tolerance;
     lines.push_back(l);
   };
-  auto at_most = [&](const std::string& proto, const std::string& key, double limit, const std::string& label) {
+  // A number that must stay on one side of a limit (upper: value <= limit; otherwise value >= limit).
+  auto bound = [&](const std::string& proto, const std::string& key, double limit, bool upper,
+                   const std::string& label) {
     if (!checks.contains(proto) || !checks[proto].contains(key)) return;
     VerdictLine l;
     l.check = fmt::format("{:<6} {}", proto, label);
     l.value = number(checks[proto][key]);
-    l.target = fmt::format("<= {}", limit);
-    l.pass = l.value <= limit;
-    lines.push_back(l);
-  };
-  auto at_least = [&](const std::string& proto, const std::string& key, double limit, const std::string& label) {
-    if (!checks.contains(proto) || !checks[proto].contains(key)) return;
-    VerdictLine l;
-    l.check = fmt::format("{:<6} {}", proto, label);
-    l.value = number(checks[proto][key]);
-    l.target = fmt::format(">= {}", limit);
-    l.pass = l.value >= limit;
+    l.target = fmt::format("{} {}", upper ? "<=" : ">=", limit);
+    l.pass = upper ? l.value <= limit : l.value >= limit;
     lines.push_back(l);
   };
   slope("lr", "dS_dlog_eta", "dS/dlog eta");
   slope("lr", "dS_dlog_lambda", "dS/dlog lambda");
   slope("elr", "dS_dlog_lambda", "dS/dlog lambda");
-  at_most("lr", "radius_max_rel_err", kMaxRadiusRelErr, "radius max rel. error (SDE regime)");
-  at_most("elr", "radius_max_rel_err", kMaxRadiusRelErr, "radius max rel. error (SDE regime)");
-  at_most("sphere", "lambda_eff_max_rel_err", kMaxRadiusRelErr, "lambda_eff max rel. error (SDE regime)");
-  for (const char* p : {"lr", "elr", "sphere"}) at_least(p, "v2_pass_rate", kMinV2PassRate, "V2 pass rate");
+  bound("lr", "radius_max_rel_err", kMaxRadiusRelErr, true, "radius max rel. error (SDE regime)");
+  bound("elr", "radius_max_rel_err", kMaxRadiusRelErr, true, "radius max rel. error (SDE regime)");
+  bound("sphere", "lambda_eff_max_rel_err", kMaxRadiusRelErr, true, "lambda_eff max rel. error (SDE regime)");
+  for (const char* p : {"lr", "elr", "sphere"}) bound(p, "v2_pass_rate", kMinV2PassRate, false, "V2 pass rate");
   return lines;
 }
 

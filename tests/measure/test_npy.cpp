@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "support/run_cli.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/measure/npy.hpp"
 
@@ -248,19 +249,11 @@ TEST_F(NpyTest, WriterReportsAnUnwritablePath) {
 }
 
 TEST_F(NpyTest, CliReportsABadFileOnOneLineAndFails) {
-  const std::string cli = IDEALGAS_CLI_PATH;
-  if (cli.empty()) GTEST_SKIP() << "the idealgas CLI is not built";
+  if (!idealgas::testing::cli_built()) GTEST_SKIP() << "the idealgas CLI is not built";
   write_bytes(path("i4.npy"), npy_bytes(1, dict("<i4", "False", "(2, 2)"), std::string(16, '\0')));
   for (const std::string& file : {path("i4.npy"), path("missing.npy")}) {
-    const std::string cmd = "'" + cli + "' entropy '" + file + "' 2>&1";
-    FILE* pipe = ::popen(cmd.c_str(), "r");
-    ASSERT_NE(pipe, nullptr);
-    std::string output;
-    char buf[512];
-    while (std::fgets(buf, sizeof buf, pipe) != nullptr) output += buf;
-    const int status = ::pclose(pipe);
-    ASSERT_TRUE(WIFEXITED(status)) << output;
-    EXPECT_NE(WEXITSTATUS(status), 0) << output;
+    const auto [exit_code, output] = idealgas::testing::run_cli("entropy '" + file + "'");
+    EXPECT_NE(exit_code, 0) << output;
     EXPECT_EQ(std::count(output.begin(), output.end(), '\n'), 1) << output;
     EXPECT_NE(output.find(file), std::string::npos) << output;
     if (file == path("i4.npy")) {

@@ -1,5 +1,6 @@
 // The thermodynamic dictionary (theory/ideal_gas.hpp): closed forms of theory.md §2-4, the ideal gas law,
 // thermodynamic identities between the outputs, the App. H discrete corrections, and input validation.
+#include "support/run_cli.hpp"
 #include "idealgas/theory/ideal_gas.hpp"
 
 #include <gtest/gtest.h>
@@ -258,24 +259,11 @@ TEST(IdealGas, BadInputsThrowNamingTheFlag) {
 
 // ---- the CLI (cli/cmd_theory.cpp), run as a program when it is built ------------------------------------
 
-struct CliResult {
-  int exit_code;
-  std::string output;  // stdout and stderr together
-};
-
-CliResult run_cli(const std::string& args) {
-  const std::string command = std::string(IDEALGAS_CLI_PATH) + " " + args + " 2>&1";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  std::string output;
-  char buffer[4096];
-  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
-}
+using idealgas::testing::CliResult;
+using idealgas::testing::run_cli;
 
 TEST(TheoryCli, PrintsTheLibraryValuesAsJson) {
-  if (std::string(IDEALGAS_CLI_PATH).empty()) GTEST_SKIP() << "the idealgas program is not built";
+  if (!idealgas::testing::cli_built()) GTEST_SKIP() << "the idealgas program is not built";
   const CliResult lr_run = run_cli("theory stationary --protocol lr --eta 0.1 --lambda 1e-3 --d 3");
   ASSERT_EQ(lr_run.exit_code, 0) << lr_run.output;
   const auto j = nlohmann::json::parse(lr_run.output);
@@ -307,7 +295,7 @@ TEST(TheoryCli, PrintsTheLibraryValuesAsJson) {
 }
 
 TEST(TheoryCli, BadValuesExitWithOneLineNamingTheFlag) {
-  if (std::string(IDEALGAS_CLI_PATH).empty()) GTEST_SKIP() << "the idealgas program is not built";
+  if (!idealgas::testing::cli_built()) GTEST_SKIP() << "the idealgas program is not built";
   const CliResult missing = run_cli("theory stationary --protocol elr --eta-eff 0.1 --d 3");
   EXPECT_EQ(missing.exit_code, 2);
   EXPECT_NE(missing.output.find("needs --lambda"), std::string::npos) << missing.output;

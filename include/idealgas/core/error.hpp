@@ -10,22 +10,28 @@
 
 namespace idealgas {
 
-/// Bad input from the user or a caller; message says what was wrong and what was expected.
-class InputError : public std::runtime_error {
+/// Base of every error that is not a bug: the message is meant for the user, on one line.
+class Error : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+/// Bad input from the user or a caller; message says what was wrong and what was expected.
+class InputError : public Error {
+ public:
+  using Error::Error;
 };
 
 /// A file could not be read or written; message names the file and suggests a fix.
-class IoError : public std::runtime_error {
+class IoError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 /// A run left its stationary regime or produced non-finite numbers (NaN, radius collapse).
-class DivergenceError : public std::runtime_error {
+class DivergenceError : public Error {
  public:
-  using std::runtime_error::runtime_error;
+  using Error::Error;
 };
 
 /// Throws InputError unless `value` is finite and > 0. Returns `value`.
