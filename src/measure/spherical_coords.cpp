@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "idealgas/core/error.hpp"
+#include "idealgas/measure/spherical_stream.hpp"
 
 namespace idealgas {
 namespace {
@@ -17,25 +18,11 @@ constexpr double kIdentityReflectionNormSq = 1e-20;
 
 SphericalPoint to_spherical(const double* x, std::size_t dim, double* angles) {
   IDEALGAS_ASSERT(dim >= 2, "to_spherical needs dim >= 2");
-  const std::size_t d = dim;
-  // Backward pass: t = R_{i+1}^2 = sum_{j >= i} x[j]^2 (0-based i). For i = d-2..1, R_{i+1} is the numerator
-  // of phi_i (1-based), stored in angles[i-1] until the forward pass turns it into the angle.
-  double t = x[d - 1] * x[d - 1];
-  double sum_log_tail = 0.0;  // sum_{k=2}^{d-1} log R_k
-  for (std::size_t i = d - 2; i >= 1; --i) {
-    t += x[i] * x[i];
-    angles[i - 1] = t;
-    sum_log_tail += 0.5 * std::log(t);
-  }
-  t += x[0] * x[0];
-  const double r = std::sqrt(t);
-  for (std::size_t k = 0; k + 2 < d; ++k) angles[k] = std::atan2(std::sqrt(angles[k]), x[k]);
-  angles[d - 2] = std::atan2(x[d - 1], x[d - 2]);
-  SphericalPoint p;
-  p.radius = r;
-  // d = 2: the empty sum; written out so that r = 0 gives 0 there rather than 0 * log 0 = NaN.
-  p.log_jacobian = d == 2 ? 0.0 : sum_log_tail - static_cast<double>(d - 2) * 0.5 * std::log(t);
-  return p;
+  // One right-to-left block over the whole row: tail sums in double, angles by the vectorised fdlibm atan2
+  // (angle_math.hpp), log J by the telescoped form through the mantissa product (spherical_stream.hpp).
+  SphericalRowState state = spherical_row_begin(dim);
+  spherical_row_block(x, 0, dim, state, angles);
+  return spherical_row_finish(state);
 }
 
 RegularisingReflection::RegularisingReflection(const double* m, std::size_t dim) : dim_(dim) {

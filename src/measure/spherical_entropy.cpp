@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include "idealgas/core/error.hpp"
+#include "idealgas/measure/exact_distance.hpp"
 #include "idealgas/measure/spherical_coords.hpp"
 
 namespace idealgas {
@@ -20,7 +21,8 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::size_t kRowBlock = 32;
 
 // Squared distance |a - b|^2. M > 0: width fixed at compile time (the small m of the main job, d = 3..10);
-// M == 0: runtime width with four partial sums (a fixed order, so the same inputs give the same bits).
+// M == 0: runtime width, dist_sq_exact (four partial sums in a fixed order, so the same inputs give the same bits,
+// shared with every fast path that recomputes its chosen neighbours).
 template <int M>
 inline double dist_sq(const double* a, const double* b, std::size_t m) {
   if constexpr (M > 0) {
@@ -31,21 +33,7 @@ inline double dist_sq(const double* a, const double* b, std::size_t m) {
     }
     return s;
   } else {
-    double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
-    std::size_t k = 0;
-    for (; k + 4 <= m; k += 4) {
-      const double t0 = a[k] - b[k], t1 = a[k + 1] - b[k + 1], t2 = a[k + 2] - b[k + 2], t3 = a[k + 3] - b[k + 3];
-      s0 += t0 * t0;
-      s1 += t1 * t1;
-      s2 += t2 * t2;
-      s3 += t3 * t3;
-    }
-    double s = (s0 + s1) + (s2 + s3);
-    for (; k < m; ++k) {
-      const double t = a[k] - b[k];
-      s += t * t;
-    }
-    return s;
+    return dist_sq_exact(a, b, m);
   }
 }
 
