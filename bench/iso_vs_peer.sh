@@ -2,11 +2,11 @@
 # Isotropic-noise simulator against the paper-style batched PyTorch peer (shared/bench-peers/vmf_torch_peer.py)
 # on the same grid (17x17, d = 3) and iteration count, measured in the same run, one protocol at a time.
 # Our side runs the whole job (simulation, entropy window, analysis, files); the peer only simulates.
-#   bench/iso_vs_peer.sh [ITERS=100000] [GRID=17] [D=3]
+#   bench/iso_vs_peer.sh [ITERS=100000] [GRID=17] [D=3] [PROTOCOLS="lr elr sphere"]
 # Needs: scripts/setup.sh --bench, and a release build (cmake --preset release && cmake --build --preset release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-iters=${1:-100000}; grid=${2:-17}; d=${3:-3}
+iters=${1:-100000}; grid=${2:-17}; d=${3:-3}; protocols=${4:-lr elr sphere}
 peer=../shared/bench-peers/vmf_torch_peer.py
 bin=build/release/idealgas
 [[ -x $bin ]] || { echo "build first: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
@@ -14,7 +14,7 @@ bin=build/release/idealgas
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 printf '%-8s %12s %12s %10s\n' protocol "ours [s]" "peer [s]" "peer/ours"
-for p in lr elr sphere; do
+for p in $protocols; do
   t0=$(date +%s.%N)
   "$bin" reproduce iso --out "$out/$p" --iters "$iters" --grid "$grid" --d "$d" --protocols "$p" --quiet >/dev/null
   t1=$(date +%s.%N)
