@@ -119,6 +119,40 @@ void fill_eligible_counts(KnnResult& r, std::size_t window) {
                   who, i, have, o.exclude_window, o.k));
 }
 
+// The selection shared by every path: drops later copies of duplicate rows (zero_partners[i] = earlier rows at
+// exact squared distance 0), then keeps each remaining row's k nearest among the candidates that
+// `for_each_candidate(i, offer)` passes to offer(dist_sq, j); dropped rows are never offered. Parallel over
+// rows; ties resolve by index inside TopK, so the result does not depend on the thread count.
+template <class ForEachCandidate>
+void select_k_nearest(KnnResult& r, std::size_t n, const std::vector<std::vector<std::uint32_t>>& zero_partners,
+                      const KnnOptions& o, const char* who, ForEachCandidate&& for_each_candidate) {
+  r.dropped = resolve_duplicates(zero_partners);
+  fill_eligible_counts(r, o.exclude_window);
+  const std::size_t k = static_cast<std::size_t>(o.k);
+  r.index.assign(n * k, n);
+  r.dist_sq.assign(n * k, kNaN);
+  std::vector<int> found(n, o.k);
+  const long long n_signed = static_cast<long long>(n);
+  const bool use_threads = worth_threads(static_cast<double>(n) * static_cast<double>(n));
+#pragma omp parallel for schedule(dynamic, 16) if (use_threads)
+  for (long long is = 0; is < n_signed; ++is) {
+    const std::size_t i = static_cast<std::size_t>(is);
+    if (r.dropped[i]) continue;
+    TopK top;
+    top.k = o.k;
+    for_each_candidate(i, [&](double dist_sq, std::size_t j) {
+      if (!r.dropped[j]) top.offer(dist_sq, j);
+    });
+    found[i] = top.size;
+    for (int q = 0; q < top.size; ++q) {
+      r.index[i * k + static_cast<std::size_t>(q)] = top.j[q];
+      r.dist_sq[i * k + static_cast<std::size_t>(q)] = top.d[q];
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    if (!r.dropped[i] && found[i] < o.k) too_few_neighbours(who, i, r.n_eligible[i], o);
+}
+
 // Number type of the Gram products.
 template <class T>
 struct Blas;
@@ -391,30 +425,10 @@ KnnResult knn_from_distances(const double* dist_sq, std::size_t n, const KnnOpti
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = 0; j < i; ++j)
         if (dist_sq[i * n + j] == 0.0) zero[i].push_back(static_cast<std::uint32_t>(j));
-  r.dropped = resolve_duplicates(zero);
-  fill_eligible_counts(r, o.exclude_window);
-  const std::size_t k = static_cast<std::size_t>(o.k);
-  r.index.assign(n * k, n);
-  r.dist_sq.assign(n * k, kNaN);
-  std::vector<int> found(n, o.k);
-  const long long n_signed = static_cast<long long>(n);
-  const bool use_threads = worth_threads(static_cast<double>(n) * static_cast<double>(n));
-#pragma omp parallel for schedule(dynamic, 16) if (use_threads)
-  for (long long is = 0; is < n_signed; ++is) {
-    const std::size_t i = static_cast<std::size_t>(is);
-    if (r.dropped[i]) continue;
-    TopK top;
-    top.k = o.k;
+  select_k_nearest(r, n, zero, o, "knn", [&](std::size_t i, auto&& offer) {
     for (std::size_t j = 0; j < n; ++j)
-      if (j != i && !r.dropped[j] && outside_window(i, j, o.exclude_window)) top.offer(dist_sq[i * n + j], j);
-    found[i] = top.size;
-    for (int q = 0; q < top.size; ++q) {
-      r.index[i * k + static_cast<std::size_t>(q)] = top.j[q];
-      r.dist_sq[i * k + static_cast<std::size_t>(q)] = top.d[q];
-    }
-  }
-  for (std::size_t i = 0; i < n; ++i)
-    if (!r.dropped[i] && found[i] < o.k) too_few_neighbours("knn", i, r.n_eligible[i], o);
+      if (j != i && outside_window(i, j, o.exclude_window)) offer(dist_sq[i * n + j], j);
+  });
   return r;
 }
 
@@ -424,7 +438,6 @@ KnnResult knn_gram(PointSource& src, const GramKnnOptions& o) {
   KnnResult r;
   r.n = n;
   r.k = o.k;
-  const std::size_t k = static_cast<std::size_t>(o.k);
 
   std::vector<std::vector<std::uint32_t>> zero_cand(n), cand(n);
   if (o.precision == GramPrecision::float32)
@@ -463,29 +476,9 @@ KnnResult knn_gram(PointSource& src, const GramKnnOptions& o) {
   for (std::size_t i = 0; i < n; ++i)
     for (std::uint32_t j : zero_cand[i])
       if (exact_of(i, j) == 0.0) zero[i].push_back(j);
-  r.dropped = resolve_duplicates(zero);
-  fill_eligible_counts(r, o.exclude_window);
-  r.index.assign(n * k, n);
-  r.dist_sq.assign(n * k, kNaN);
-  std::vector<int> found(n, o.k);
-  const long long n_signed = static_cast<long long>(n);
-  const bool use_threads = worth_threads(static_cast<double>(n) * static_cast<double>(n));
-#pragma omp parallel for schedule(dynamic, 16) if (use_threads)
-  for (long long is = 0; is < n_signed; ++is) {
-    const std::size_t i = static_cast<std::size_t>(is);
-    if (r.dropped[i]) continue;
-    TopK top;
-    top.k = o.k;
-    for (std::uint32_t j : cand[i])
-      if (!r.dropped[j]) top.offer(exact_of(i, j), j);
-    found[i] = top.size;
-    for (int q = 0; q < top.size; ++q) {
-      r.index[i * k + static_cast<std::size_t>(q)] = top.j[q];
-      r.dist_sq[i * k + static_cast<std::size_t>(q)] = top.d[q];
-    }
-  }
-  for (std::size_t i = 0; i < n; ++i)
-    if (!r.dropped[i] && found[i] < o.k) too_few_neighbours("knn_gram", i, r.n_eligible[i], o);
+  select_k_nearest(r, n, zero, o, "knn_gram", [&](std::size_t i, auto&& offer) {
+    for (std::uint32_t j : cand[i]) offer(exact_of(i, j), j);
+  });
   return r;
 }
 
