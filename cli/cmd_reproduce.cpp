@@ -78,15 +78,16 @@ void write_run_record(const fs::path& out, const IsoConfig& config, bool restart
     const nlohmann::json old = nlohmann::json::parse(read_file(record), nullptr, false);
     if (old.is_discarded())
       throw IoError(fmt::format("{} is not valid JSON; delete it or pass --restart", record.string()));
-    nlohmann::json a = old.value("config", nlohmann::json::object()), b = config.to_json();
-    for (const char* k : {"threads", "checkpoint_seconds", "protocols"}) {
-      a.erase(k);
-      b.erase(k);
-    }
-    if (a != b)
+    // What must match is IsoConfig's rule: compare the old config on exactly those keys.
+    const nlohmann::json now = config.result_relevant_json();
+    const nlohmann::json old_config = old.value("config", nlohmann::json::object());
+    nlohmann::json before = nlohmann::json::object();
+    for (auto it = now.begin(); it != now.end(); ++it)
+      if (old_config.contains(it.key())) before[it.key()] = old_config[it.key()];
+    if (before != now)
       throw InputError(fmt::format("{} holds a run with another configuration ({} vs now {}); choose another "
                                    "--out folder or pass --restart to start over",
-                                   out.string(), a.dump(), b.dump()));
+                                   out.string(), before.dump(), now.dump()));
     run["first_started"] = old.value("first_started", old.value("started", ""));
   }
   write_file_atomically(record, run.dump(2) + "\n");

@@ -153,6 +153,12 @@ nlohmann::json IsoConfig::to_json() const {
   };
 }
 
+nlohmann::json IsoConfig::result_relevant_json() const {
+  nlohmann::json j = to_json();
+  for (const char* key : {"threads", "checkpoint_seconds", "protocols"}) j.erase(key);
+  return j;
+}
+
 IsoConfig IsoConfig::from_toml_file(const std::string& path) {
   return from_toml_string(read_file(path), path);
 }

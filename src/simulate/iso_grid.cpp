@@ -22,14 +22,6 @@ constexpr double kMinRadius = 1e-100;
 constexpr double kMaxRadius = 1e100;
 constexpr int kStationaryBatches = BatchMeans::kDefaultBatches;
 
-// Settings that do not change any number of a run, so a checkpoint may be resumed under other values.
-nlohmann::json result_relevant_config(const IsoConfig& c) {
-  nlohmann::json j = c.to_json();
-  j.erase("threads");
-  j.erase("checkpoint_seconds");
-  j.erase("protocols");
-  return j;
-}
 
 }  // namespace
 
@@ -254,7 +246,7 @@ class Reader {
 
 void IsoGrid::save_checkpoint(const std::string& path) const {
   Writer out;
-  out.str(result_relevant_config(config_).dump());
+  out.str(config_.result_relevant_json().dump());
   out.pod(static_cast<int>(protocol_));
   out.pod(iteration_);
   out.pod<std::uint64_t>(walkers_.size());
@@ -294,7 +286,7 @@ IsoGrid IsoGrid::load_checkpoint(const std::string& path, const IsoConfig& confi
 
   IsoGrid grid(config, protocol);
   const nlohmann::json saved = nlohmann::json::parse(in.str(), nullptr, false);
-  const nlohmann::json wanted = result_relevant_config(grid.config_);
+  const nlohmann::json wanted = grid.config_.result_relevant_json();
   if (saved != wanted) {
     std::string diff;
     for (auto it = wanted.begin(); it != wanted.end(); ++it)

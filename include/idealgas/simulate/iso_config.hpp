@@ -70,6 +70,9 @@ struct IsoConfig {
   IsoConfig resolved() const;
   /// Every setting, defaults included (the "effective config" recorded with results).
   nlohmann::json to_json() const;
+  /// to_json() less the settings that change no number of a run (threads, checkpoint_seconds, protocols):
+  /// what a checkpoint or an output folder must match to be resumed.
+  nlohmann::json result_relevant_json() const;
   /// Reads a TOML file over the defaults. Unknown keys and wrong types throw InputError naming the key.
   static IsoConfig from_toml_file(const std::string& path);
   /// Same as from_toml_file, from a TOML string (`source` names it in errors).
