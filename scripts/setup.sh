@@ -10,6 +10,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox
+  slurmctld slurmd slurm-client munge   # the Slurm integration test (tests/slurm) runs a real cluster
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3 python3-numpy python3-scipy python3-sklearn python3-torch python3-mpmath hyperfine bc)
