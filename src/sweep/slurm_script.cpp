@@ -47,7 +47,8 @@ void require_partition(std::string_view partition) {
   bool ok = !partition.empty() && partition.front() != ',' && partition.back() != ',';
   for (std::size_t i = 0; i < partition.size(); ++i) {
     const char c = partition[i];
-    ok = ok && (is_name_char(c) || (c == ',' && partition[i + 1] != ','));
+    const bool separator = c == ',' && i + 1 < partition.size() && partition[i + 1] != ',';
+    ok = ok && (is_name_char(c) || separator);
   }
   if (!ok)
     throw InputError(fmt::format("--partition {:?} must be a partition name or a comma-separated list of "

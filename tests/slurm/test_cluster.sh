@@ -13,7 +13,8 @@
 # 3. an array whose task 2 exits 1: its afterok merge is never run (cancelled: DependencyNeverSatisfied),
 #    the other tasks completed, the array is FAILED;
 # 4. sbatch's own error (an unknown partition) reaches the caller on one line.
-# Logs and state live in a folder whose name holds a space, quotes and '%' (escaped by the generator).
+# Logs and results live in a folder whose name holds a space, quotes, '%' and '#' (escaped by the
+# generator for sbatch's #SBATCH parser and Slurm's filename patterns).
 # Exit 77 (CTest: skipped) when Slurm or munge is not installed.
 set -euo pipefail
 
@@ -35,7 +36,7 @@ t0=$(now_us)
 root=$(mktemp -d /tmp/idealgas-slurm-test.XXXXXX)
 chmod 755 "$root"  # munged wants every folder above its socket executable by all
 cluster=$root/cluster
-work="$root/work dir's \"q\" 50%"
+work="$root/work dir's \"q\" 50% #1"
 logs=$work/logs
 mkdir -p "$logs" "$work/grid" "$work/failing"
 started=0
