@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   idealgas::cli::setup_theory(app);
   idealgas::cli::setup_entropy(app);
   idealgas::cli::setup_reproduce(app);
+  idealgas::cli::setup_report(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
