@@ -35,6 +35,9 @@ figcaption { max-width: 1100px; margin-top: 0.4em; color: #333; }
 .toc a { margin-right: 1.2em; }
 )css";
 
+// Beyond this many decimals a value ± SE is written in exponent form instead.
+constexpr int kMaxFixedDecimals = 8;
+
 // Sets <body data-image-check>: every <img> must have decoded to a non-empty image.
 constexpr const char* kImageCheckScript = R"js(
 window.addEventListener("load", function () {
@@ -169,8 +172,12 @@ std::string format_value(double value) { return std::isfinite(value) ? fmt::form
 
 std::string format_value_se(double value, double se) {
   if (!std::isfinite(value)) return "—";
-  if (!std::isfinite(se)) return format_value(value);
-  return fmt::format("{:.4g} ± {:.2g}", value, se);
+  if (!std::isfinite(se) || se < 0.0) return format_value(value);
+  // Value and SE to the SE's second significant digit (1.0139 ± 0.0090), where that stays readable.
+  const int decimals = se > 0.0 ? 1 - static_cast<int>(std::floor(std::log10(se))) : -1;
+  if (decimals < 0 || decimals > kMaxFixedDecimals || std::abs(value) >= 1e6)
+    return fmt::format("{:.4g} ± {:.2g}", value, se);
+  return fmt::format("{:.{}f} ± {:.{}f}", value, decimals, se, decimals);
 }
 
 std::string format_json_scalar(const nlohmann::json& value) {

@@ -189,7 +189,8 @@ std::string v2_table(const IsoProtocolRun& p) {
   HtmlTable t;
   t.caption = fmt::format("V2, {}: the heat-map references, {} minimised at the reference?", protocol_title(p.protocol),
                           v2.value("potential", std::string("the potential")));
-  t.header = {"reference", "argmin", "result", "margin to the reference / T", "margin of the best non-neighbour / T"};
+  t.header = {"reference", "argmin", "result", "(best other − reference) / T_ref (> 0: exact)",
+              "(best non-neighbour − reference) / T_ref (> 0: pass)"};
   t.numeric_columns = {false, false, false, true, true};
   for (const nlohmann::json& r : v2.at("paper")) {
     if (!r.is_object()) continue;
