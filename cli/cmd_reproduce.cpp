@@ -18,6 +18,7 @@
 #include "idealgas/core/atomic_file.hpp"
 #include "idealgas/core/build_info.hpp"
 #include "idealgas/core/error.hpp"
+#include "idealgas/report/html_report_iso.hpp"
 #include "idealgas/report/iso_report.hpp"
 #include "idealgas/report/summary_csv.hpp"
 #include "idealgas/simulate/iso_grid.hpp"
@@ -154,6 +155,9 @@ void run_reproduce_iso(const ReproduceIsoOptions& o) {
   write_file_atomically(out / "checks.json", checks.dump(2) + "\n");
   std::printf("%s", format_verdict(iso_verdict(checks, slope_tolerance_for(config.d))).c_str());
   std::printf("results: %s/{%s}/summary.csv, %s/checks.json\n", out.c_str(), "lr,elr,sphere", out.c_str());
+  try {  // the report only views the results above: if it cannot be drawn they stand, and it can be redrawn later
+    std::printf("report: %s\n", report::write_iso_report(out, {}).page.c_str());
+  } catch (const Error& e) { std::fprintf(stderr, "report not written (%s); redraw: idealgas report %s\n", e.what(), out.c_str()); }
   if (!diverged.empty())
     throw DivergenceError(fmt::format("{} configuration(s) diverged and have no measurement, e.g. {}",
                                       diverged.size(), diverged.front()));
