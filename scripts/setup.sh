@@ -9,7 +9,7 @@ packages=(
   libopenblas-dev libeigen3-dev libboost-dev libboost-math-dev librandom123-dev
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  gnuplot-nox
+  gnuplot-nox fonts-dejavu-core chromium
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3 python3-numpy python3-scipy python3-sklearn python3-torch python3-mpmath hyperfine bc)
