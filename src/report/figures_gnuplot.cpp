@@ -27,6 +27,8 @@ constexpr double kGnuplotTimeoutSeconds = 60.0;
 // gnuplot processes run at once (at most the hardware threads).
 constexpr std::size_t kMaxGnuplotProcesses = 4;
 // DejaVu comes with Debian's gnuplot (fonts-dejavu-core); 14 pt reads well at the ~1000 px the page shows.
+// The SVG uses the same size so that the pixel margins below hold for both (its text comes out a little
+// smaller than the PNG's).
 constexpr const char* kFont = "DejaVu Sans,14";
 // Axis ranges are padded by this fraction of the data span (of the log span on log axes) on each side, so
 // that markers at the ends are not cut by the frame.
@@ -203,7 +205,7 @@ std::string short_log_axis_tics(const Range& r) {
 
 class ScriptWriter {
  public:
-  ScriptWriter(const fs::path& data_file) : data_file_(single_quoted(data_file.string())) {}
+  explicit ScriptWriter(const fs::path& data_file) : data_file_(single_quoted(data_file.string())) {}
 
   void panel(const Panel& p, const PixelBox& cell, int width_px, int height_px) {
     s_ << "reset\nset encoding utf8\nset termoption enhanced\n";

@@ -397,8 +397,8 @@ Figure panel_e_gibbs(const Context& c) {
       Panel p;
       p.title = fmt::format("ref. {} = {}, {} = {}", c.words.first_symbol, num(c.first[i]), c.words.second_symbol,
                             num(c.second[j]));
-      p.x = {c.words.first_symbol, true};
-      p.y = {c.words.second_symbol, true};
+      p.x = {c.words.first_label, true};
+      p.y = {c.words.second_label, true};
       p.square = true;
       p.has_colour_bar = true;
       p.colour_bar = potential_bar(c);
@@ -492,7 +492,8 @@ Figure panel_13(const Context& c) {
     f.value = [](const StationaryRow& r) { return r.r_mean / r.r_sde; };
     f.se = [](const StationaryRow& r) { return r.r_se / r.r_sde; };
     f.row_line = [](const StationaryRow& r) { return r.r_discrete / r.r_sde; };
-    f.y = {"r̄ / SDE prediction r^*", false};
+    // Plain letters only: gnuplot's svg terminal drops a label with a combining accent (r + U+0304).
+    f.y = {"mean radius / SDE prediction r^*", false};
   }
   f.legend = {legend_entry("measured / SDE ± SE", SeriesStyle::points_with_error),
               legend_entry("SDE (= 1)", SeriesStyle::line),

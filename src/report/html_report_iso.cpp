@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <limits>
 #include <set>
 
 #include <fmt/format.h>
@@ -47,9 +48,30 @@ const char* protocol_title(Protocol p) {
   return "?";
 }
 
+// Fields of run.json and checks.json are read by name and type: a missing or mistyped one shows as a dash
+// (or the fallback) instead of stopping the report.
 double number_or_nan(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return kNaN;
   const auto it = j.find(key);
   return it != j.end() && it->is_number() ? it->get<double>() : kNaN;
+}
+
+std::string string_or(const nlohmann::json& j, const char* key, const std::string& fallback) {
+  if (!j.is_object()) return fallback;
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+bool bool_or(const nlohmann::json& j, const char* key, bool fallback) {
+  if (!j.is_object()) return fallback;
+  const auto it = j.find(key);
+  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
+long long integer_or(const nlohmann::json& j, const char* key, long long fallback) {
+  if (!j.is_object()) return fallback;
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<long long>() : fallback;
 }
 
 std::string now_utc() {
@@ -125,8 +147,8 @@ std::string paper_comparison(const IsoRunFolder& run) {
   if (t.rows.empty()) return "<p>No headline checks (checks.json is absent).</p>\n";
   std::string out = html_table(t);
   const nlohmann::json& config = run.run.at("config");
-  const long long iterations = config.value("iterations", 0LL);
-  const long long grid = config.value("grid", 0LL);
+  const long long iterations = integer_or(config, "iterations", 0);
+  const long long grid = integer_or(config, "grid", 0);
   if (run.d != kPaperD || iterations != kPaperIterations || grid != kPaperGrid)
     out += fmt::format(
         "<p class=\"notes\">This run (d = {}, {} × {} grid, {} iterations) is not at the paper's size (d = 3, 17 × 17, "
@@ -154,9 +176,10 @@ std::string axis_values(const IsoProtocolRun& p, int i, int j) {
                      sphere ? "r" : "λ", sphere ? r.radius : r.lambda);
 }
 
-int int_or(const nlohmann::json& j, const char* key, int fallback) {
-  const auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<int>() : fallback;
+/// A grid index from checks.json, or -1 if absent or not an index.
+int index_or_none(const nlohmann::json& j, const char* key) {
+  const long long v = integer_or(j, key, -1);
+  return v >= 0 && v <= std::numeric_limits<int>::max() ? static_cast<int>(v) : -1;
 }
 
 std::string v1_table(const IsoProtocolRun& p) {
@@ -164,7 +187,7 @@ std::string v1_table(const IsoProtocolRun& p) {
   const nlohmann::json& v1 = p.checks.at("v1");
   HtmlTable t;
   t.caption = fmt::format("V1, {}: measured {} against its predictions (SDE regime: {})", protocol_title(p.protocol),
-                          v1.value("quantity", std::string("?")), v1.value("regime_rule", std::string("?")));
+                          string_or(v1, "quantity", "?"), string_or(v1, "regime_rule", "?"));
   t.header = {"prediction, rows", "rows", "max |relative error|", "signed, ± SE", "where"};
   t.numeric_columns = {false, true, true, true, false};
   const std::pair<const char*, const char*> subsets[] = {{"sde_in_regime", "SDE, SDE regime"},
@@ -174,10 +197,10 @@ std::string v1_table(const IsoProtocolRun& p) {
   for (const auto& [key, label] : subsets) {
     if (!v1.contains(key) || !v1.at(key).is_object()) continue;
     const nlohmann::json& s = v1.at(key);
-    t.rows.push_back({label, format_json_scalar(s.value("n_rows", nlohmann::json())),
+    t.rows.push_back({label, format_json_scalar(s.contains("n_rows") ? s.at("n_rows") : nlohmann::json()),
                       format_value(number_or_nan(s, "max_abs_rel_err")),
                       format_value_se(number_or_nan(s, "rel_err"), number_or_nan(s, "rel_err_se")),
-                      axis_values(p, int_or(s, "i", -1), int_or(s, "j", -1))});
+                      axis_values(p, index_or_none(s, "i"), index_or_none(s, "j"))});
   }
   return t.rows.empty() ? "" : html_table(t);
 }
@@ -188,16 +211,17 @@ std::string v2_table(const IsoProtocolRun& p) {
   if (!v2.contains("paper") || !v2.at("paper").is_array()) return "";
   HtmlTable t;
   t.caption = fmt::format("V2, {}: the heat-map references, {} minimised at the reference?", protocol_title(p.protocol),
-                          v2.value("potential", std::string("the potential")));
+                          string_or(v2, "potential", "the potential"));
   t.header = {"reference", "argmin", "result", "(best other − reference) / T_ref (> 0: exact)",
               "(best non-neighbour − reference) / T_ref (> 0: pass)"};
   t.numeric_columns = {false, false, false, true, true};
   for (const nlohmann::json& r : v2.at("paper")) {
     if (!r.is_object()) continue;
-    const bool exact = r.value("exact", false), pass = r.value("pass", false);
-    const std::string result = !r.value("evaluable", true) ? "not evaluable" : exact ? "exact" : pass ? "neighbour" : "FAIL";
-    t.rows.push_back({axis_values(p, int_or(r, "i", -1), int_or(r, "j", -1)),
-                      axis_values(p, int_or(r, "argmin_i", -1), int_or(r, "argmin_j", -1)), result,
+    const bool exact = bool_or(r, "exact", false), pass = bool_or(r, "pass", false);
+    const std::string result =
+        !bool_or(r, "evaluable", true) ? "not evaluable" : exact ? "exact" : pass ? "neighbour" : "FAIL";
+    t.rows.push_back({axis_values(p, index_or_none(r, "i"), index_or_none(r, "j")),
+                      axis_values(p, index_or_none(r, "argmin_i"), index_or_none(r, "argmin_j")), result,
                       format_value_se(number_or_nan(r, "exact_gap_over_T"), number_or_nan(r, "exact_gap_over_T_se")),
                       format_value_se(number_or_nan(r, "gap_over_T"), number_or_nan(r, "gap_over_T_se"))});
   }
@@ -238,9 +262,9 @@ std::string run_section(const IsoRunFolder& run, const ReportOptions& options) {
   std::string out = "<h2 id=\"run\">How this run was made</h2>\n";
   out += "<p>Report drawn by <code>" + html_escape(options.command) + "</code> on " + html_escape(now_utc()) +
          ".</p>\n";
-  const std::string started = run.run.value("started", std::string("?"));
-  const std::string first = run.run.value("first_started", started);
-  out += "<p>Run: <code>idealgas " + html_escape(run.run.value("job", std::string("?"))) + "</code>, started " +
+  const std::string started = string_or(run.run, "started", "?");
+  const std::string first = string_or(run.run, "first_started", started);
+  out += "<p>Run: <code>idealgas " + html_escape(string_or(run.run, "job", "?")) + "</code>, started " +
          html_escape(first) + (first != started ? ", last resumed " + html_escape(started) : std::string()) +
          ". Its effective configuration (every setting, defaults included) reruns it exactly: save it as "
          "<code>run.toml</code> and run <code>idealgas reproduce iso --config run.toml --out NEW_DIR</code>.</p>\n";
@@ -268,8 +292,8 @@ std::string iso_report_html(const IsoRunFolder& run, const IsoFigures& figures, 
   body += fmt::format(
       "<p class=\"meta\">Run folder <code>{}</code> · d = {}, σ² = {} · {} · git {}</p>\n",
       html_escape(run.dir.string()), run.d, format_value(run.sigma2),
-      html_escape(run.run.value("started", std::string())),
-      html_escape(run.run.contains("build") ? run.run.at("build").value("git_revision", std::string("?")) : "?"));
+      html_escape(string_or(run.run, "started", "")),
+      html_escape(string_or(run.run.contains("build") ? run.run.at("build") : nlohmann::json(), "git_revision", "?")));
   body += "<p class=\"toc\">";
   for (const IsoProtocolRun& p : run.protocols)
     body += fmt::format("<a href=\"#{}\">{}</a>", protocol_name(p.protocol), protocol_title(p.protocol));
