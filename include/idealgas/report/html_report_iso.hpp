@@ -43,7 +43,7 @@ std::string iso_report_html(const IsoRunFolder& run, const IsoFigures& figures, 
 std::string config_toml(const nlohmann::json& config);
 
 /// Opens `page` in headless Chromium and returns the page's own image check ("ok N"). Throws IoError if
-/// Chromium is missing, fails or times out, or the check did not run; InputError if an image is broken.
+/// Chromium is missing, fails or times out, if the check did not run, or if an image does not decode.
 std::string check_page_in_browser(const std::filesystem::path& page);
 
 }  // namespace idealgas::report
