@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/run_folder.hpp"
+#include "idealgas/report/html_report_iso.hpp"
 #include "idealgas/run/iso_reproduction.hpp"
 #include "parse_args.hpp"
 
@@ -89,6 +90,11 @@ void run_reproduce_iso(const ReproduceIsoOptions& o) {
   std::printf("%s", r.verdict_text.c_str());
   std::printf("results: %s/{%s}/summary.csv, %s/checks.json (%.1f s)\n", run.out.c_str(), "lr,elr,sphere",
               run.out.c_str(), r.wall_seconds);
+  try {  // the report only views the results above: if it cannot be drawn they stand, and it can be redrawn later
+    std::printf("report: %s\n", report::write_iso_report(run.out, {}).page.c_str());
+  } catch (const Error& e) {
+    std::fprintf(stderr, "report not written (%s); redraw: idealgas report %s\n", e.what(), run.out.c_str());
+  }
   if (!r.incomplete.empty())
     throw DivergenceError(fmt::format("{} configuration(s) have no complete measurement, e.g. {}", r.incomplete.size(),
                                       r.incomplete.front()));

@@ -10,6 +10,7 @@ namespace idealgas::cli {
 void setup_theory(CLI::App& app);     // cmd_theory.cpp:    idealgas theory {vmf,stationary,uniform}
 void setup_entropy(CLI::App& app);    // cmd_entropy.cpp:   idealgas entropy FILE.npy
 void setup_reproduce(CLI::App& app);  // cmd_reproduce.cpp: idealgas reproduce iso
+void setup_report(CLI::App& app);     // cmd_report.cpp:    idealgas report DIR
 
 /// The command line this process was started with (recorded in result folders), shell-quoted.
 const std::string& invocation();

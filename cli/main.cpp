@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   idealgas::cli::setup_theory(app);
   idealgas::cli::setup_entropy(app);
   idealgas::cli::setup_reproduce(app);
+  idealgas::cli::setup_report(app);
   using namespace idealgas::cli;
   idealgas::cli::g_invocation = "idealgas";
   for (int k = 1; k < argc; ++k) idealgas::cli::g_invocation += " " + shell_quote(argv[k]);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "idealgas/analyse/compressibility.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/measure/batch_means.hpp"
 #include "idealgas/theory/ideal_gas.hpp"
@@ -51,7 +52,6 @@ IsoStationaryTable iso_stationary_table(const IsoGrid& grid) {
   t.n_first = static_cast<int>(grid.first_axis().size());
   t.n_second = static_cast<int>(grid.second_axis().size());
   const bool sphere = t.protocol == Protocol::fixed_sphere;
-  const double R = 0.5 * static_cast<double>(config.d - 1);
 
   for (const IsoWalker& w : grid.walkers()) {
     const WalkerSchedule& ws = w.schedule;
@@ -154,15 +154,14 @@ IsoStationaryTable iso_stationary_table(const IsoGrid& grid) {
       row.lambda_eff_ess = w.lambda_eff.effective_sample_size();
       row.P = row.lambda_eff;
       flag_short_batches(flags, "lambda_eff", w.lambda_eff, 1);
-      row.Z = row.P * row.V / (R * row.T);
-      row.Z_se = row.lambda_eff_se * row.V / (R * row.T);
     } else {
       row.V = 0.5 * w.radius_sq.mean();
       row.V_se = 0.5 * w.radius_sq.standard_error();
       row.P = w.protocol.lambda;
-      row.Z = row.P * row.V / (R * row.T);
-      row.Z_se = row.P * row.V_se / (R * row.T);
     }
+    const Compressibility z = compressibility(t, row);
+    row.Z = z.Z;
+    row.Z_se = z.Z_se;
     // Discrete-time corrections (App. H and the one-step identity) with the measured mean squared full gradient.
     theory::StationaryInputs measured = in;
     measured.grad_norm_sq = row.grad_norm_sq;

@@ -7,13 +7,8 @@ namespace idealgas {
 
 namespace {
 
-struct Column {
-  const char* name;
-  double StationaryRow::*field;
-};
-
-// The numeric columns, in order; i, j, protocol and status are written around them.
-const Column kColumns[] = {
+// The numeric columns, in order; i, j, protocol, duplicates, flags and status are written around them.
+const SummaryColumn kColumns[] = {
     {"eta", &StationaryRow::eta},
     {"lambda", &StationaryRow::lambda},
     {"radius", &StationaryRow::radius},
@@ -68,9 +63,14 @@ std::string csv_escape(const std::string& s) {
 
 }  // namespace
 
+const std::vector<SummaryColumn>& summary_csv_numeric_columns() {
+  static const std::vector<SummaryColumn> columns(std::begin(kColumns), std::end(kColumns));
+  return columns;
+}
+
 std::vector<std::string> summary_csv_columns() {
   std::vector<std::string> names = {"protocol", "i", "j"};
-  for (const Column& c : kColumns) names.emplace_back(c.name);
+  for (const SummaryColumn& c : kColumns) names.emplace_back(c.name);
   names.emplace_back("duplicates");
   names.emplace_back("flags");
   names.emplace_back("status");
@@ -82,7 +82,7 @@ std::string summary_csv(const GridTable& table, const std::vector<std::string>& 
   for (std::size_t k = 0; k < table.rows.size(); ++k) {
     const StationaryRow& r = table.rows[k];
     out += fmt::format("{},{},{}", protocol_name(table.protocol), r.i, r.j);
-    for (const Column& c : kColumns) out += fmt::format(",{}", r.*(c.field));
+    for (const SummaryColumn& c : kColumns) out += fmt::format(",{}", r.*(c.field));
     out += fmt::format(",{},{},{}\n", r.duplicates, csv_escape(r.flags), csv_escape(k < status.size() ? status[k] : "ok"));
   }
   return out;
