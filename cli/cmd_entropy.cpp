@@ -102,6 +102,8 @@ void run_entropy(const EntropyCliOptions& opt) {
   o.naive = opt.naive;
   o.k = static_cast<int>(parse_integer("--k", opt.k, 1, kMaxNeighbours));
   o.exclude_window = parse_integer("--exclude-window", opt.exclude_window, 0, std::numeric_limits<std::uint64_t>::max());
+  if (opt.precision != "float32" && opt.precision != "float64")
+    throw InputError(fmt::format("--precision '{}': expected float32 or float64", opt.precision));
   o.precision = parse_gram_precision(opt.precision);
   o.budget_bytes = parse_budget_bytes(opt.budget_mb);
   o.se_batches = static_cast<int>(parse_integer("--se-batches", opt.se_batches, 2, std::numeric_limits<int>::max()));

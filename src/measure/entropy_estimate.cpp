@@ -107,7 +107,7 @@ class FileSamples final : public Samples {
   FileSamples(const std::string& path, std::size_t first_row, std::size_t n_rows) : reader_(path), first_(first_row) {
     const NpyLayout& lay = reader_.layout();
     if (first_row > lay.rows)
-      throw InputError(fmt::format("{}: first row {} is past the last row ({} rows)", path, first_row, lay.rows));
+      throw InputError(fmt::format("{}: first row {} asked, the file holds {} rows", path, first_row, lay.rows));
     n_ = n_rows == 0 ? lay.rows - first_row : n_rows;
     if (n_ > lay.rows - first_row)  // first_row + n_ could wrap past 2^64
       throw InputError(fmt::format("{}: {} rows from row {} asked, the file holds {} rows", path, n_, first_row,

@@ -564,6 +564,16 @@ class AlarmGuard {
 
 }  // namespace
 
+// The snapshot writer reads an existing file's header with the same parser and checked sizes: a header whose
+// size wraps past 2^64 is refused before anything is written.
+TEST_F(NpyTest, SnapshotWriterRefusesAWrappingHeader) {
+  const std::string p = path("snap.npy");
+  const std::string bytes = npy_bytes(1, dict("<f8", "False", "(4611686018427387904, 4)"), "");
+  write_bytes(p, bytes);
+  expect_error<InputError>([&] { idealgas::NpySnapshotWriter w(p, 4, NpyDtype::float64); }, {p, "2^63 - 1 bytes"});
+  EXPECT_EQ(fs::file_size(p), bytes.size()) << "the file is left as it was";
+}
+
 TEST_F(NpyTest, FifoDirectoryAndEmptyPathAreRefusedAtOnce) {
   const std::string fifo = path("queue.fifo");
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
