@@ -23,7 +23,6 @@ using knn_detail::outside_window;
 using knn_detail::worth_threads;
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kU64 = 0x1p-53;  // unit roundoff of double
 constexpr double kU32 = 0x1p-24;  // unit roundoff of float
 // Relative margin on the error bound: covers the second-order terms left out of gram_error_factor (products of
