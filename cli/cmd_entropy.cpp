@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "commands.hpp"
+#include "parse_args.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/measure/entropy_estimate.hpp"
 #include "idealgas/measure/npy_stream.hpp"
@@ -36,32 +37,6 @@ struct EntropyCliOptions {
   std::string rows;
   std::string se_batches = "20";
 };
-
-// A non-negative integer as written: decimal digits only (no sign, exponent, point or spaces), in [lo, hi].
-std::uint64_t parse_integer(const char* flag, const std::string& text, std::uint64_t lo, std::uint64_t hi) {
-  const std::string accepted =
-      hi == std::numeric_limits<std::uint64_t>::max()
-          ? fmt::format("an integer >= {}", lo)
-          : fmt::format("an integer from {} to {}", lo, hi);
-  std::uint64_t v = 0;
-  bool ok = !text.empty();
-  for (const char c : text) {
-    if (!ok) break;
-    ok = c >= '0' && c <= '9' && !__builtin_mul_overflow(v, std::uint64_t{10}, &v) &&
-         !__builtin_add_overflow(v, static_cast<std::uint64_t>(c - '0'), &v);
-  }
-  if (!ok || v < lo || v > hi) throw InputError(fmt::format("{} '{}': expected {}", flag, text, accepted));
-  return v;
-}
-
-// A number >= 0 as written in decimal ("2", "0.5", "1e3"; no sign, hex, inf or nan), finite.
-double parse_decimal(const char* flag, const std::string& text) {
-  static const std::regex kDecimal(R"(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?)");
-  const double v = std::regex_match(text, kDecimal) ? std::strtod(text.c_str(), nullptr) : -1.0;
-  if (!(v >= 0.0 && std::isfinite(v)))
-    throw InputError(fmt::format("{} '{}': expected a finite decimal number >= 0", flag, text));
-  return v;
-}
 
 // --budget-mb: 0 means the default (half the physical memory); any other value is a bound in MiB, honoured to the
 // byte (rounded down to whole bytes: it is an upper bound). Less than one byte or more than 2^64 bytes is refused.
@@ -87,9 +62,9 @@ std::pair<std::size_t, std::size_t> parse_rows(const std::string& s) {
   if (colon == std::string::npos)
     throw InputError(fmt::format("--rows '{}': expected A:B (rows A to B-1) or A: (A to the end), 0 <= A < B", s));
   const std::uint64_t max = std::numeric_limits<std::uint64_t>::max();
-  const std::uint64_t a = parse_integer("--rows (first row A of A:B)", s.substr(0, colon), 0, max);
+  const std::uint64_t a = parse_count("--rows (first row A of A:B)", s.substr(0, colon), 0, max);
   if (colon + 1 == s.size()) return {a, 0};
-  const std::uint64_t b = parse_integer("--rows (end B of A:B)", s.substr(colon + 1), 0, max);
+  const std::uint64_t b = parse_count("--rows (end B of A:B)", s.substr(colon + 1), 0, max);
   if (b <= a) throw InputError(fmt::format("--rows '{}': expected A < B", s));
   return {a, b - a};
 }
@@ -100,13 +75,13 @@ void run_entropy(const EntropyCliOptions& opt) {
   o.rotate = opt.rotate;
   o.euclidean = opt.euclidean;
   o.naive = opt.naive;
-  o.k = static_cast<int>(parse_integer("--k", opt.k, 1, kMaxNeighbours));
-  o.exclude_window = parse_integer("--exclude-window", opt.exclude_window, 0, std::numeric_limits<std::uint64_t>::max());
+  o.k = static_cast<int>(parse_count("--k", opt.k, 1, kMaxNeighbours));
+  o.exclude_window = parse_count("--exclude-window", opt.exclude_window, 0, std::numeric_limits<std::uint64_t>::max());
   if (opt.precision != "float32" && opt.precision != "float64")
     throw InputError(fmt::format("--precision '{}': expected float32 or float64", opt.precision));
   o.precision = parse_gram_precision(opt.precision);
   o.budget_bytes = parse_budget_bytes(opt.budget_mb);
-  o.se_batches = static_cast<int>(parse_integer("--se-batches", opt.se_batches, 2, std::numeric_limits<int>::max()));
+  o.se_batches = static_cast<int>(parse_count("--se-batches", opt.se_batches, 2, std::numeric_limits<int>::max()));
   if (opt.rotate && opt.euclidean)
     throw InputError("--rotate applies to the spherical estimate; drop it with --euclidean");
   const auto [first, count] = parse_rows(opt.rows);

@@ -33,14 +33,14 @@ struct ReproduceIsoOptions {
 
 IsoConfig effective_config(const ReproduceIsoOptions& o) {
   IsoConfig c = o.config_file.empty() ? IsoConfig{} : IsoConfig::from_toml_file(o.config_file);
-  constexpr long long kMax = std::numeric_limits<long long>::max();
+  constexpr std::uint64_t kMax = std::numeric_limits<long long>::max();
   if (!o.schedule.empty()) c.schedule.kind = parse_schedule(o.schedule);
-  if (!o.iters.empty()) c.schedule = c.schedule.scaled_to(parse_integer_arg("--iters", o.iters, 1, kMax));
-  if (!o.d.empty()) c.d = parse_integer_arg("--d", o.d, 2, kMax);
-  if (!o.grid.empty()) c.grid = static_cast<int>(parse_integer_arg("--grid", o.grid, 1, IsoConfig::kMaxGrid));
-  if (!o.threads.empty()) c.threads = static_cast<int>(parse_integer_arg("--threads", o.threads, 0, 4096));
-  if (!o.seed.empty()) c.seed = parse_seed_arg("--seed", o.seed);
-  if (!o.sigma2.empty()) c.sigma2 = parse_number_arg("--sigma2", o.sigma2, 0.0, true);
+  if (!o.iters.empty()) c.schedule = c.schedule.scaled_to(static_cast<long long>(parse_count("--iters", o.iters, 1, kMax)));
+  if (!o.d.empty()) c.d = static_cast<long long>(parse_count("--d", o.d, 2, kMax, true));
+  if (!o.grid.empty()) c.grid = static_cast<int>(parse_count("--grid", o.grid, 1, IsoConfig::kMaxGrid));
+  if (!o.threads.empty()) c.threads = static_cast<int>(parse_count("--threads", o.threads, 0, 4096));
+  if (!o.seed.empty()) c.seed = parse_count("--seed", o.seed, 0, std::numeric_limits<std::uint64_t>::max());
+  if (!o.sigma2.empty()) c.sigma2 = parse_decimal("--sigma2", o.sigma2, 0.0, true);
   if (!o.protocols.empty()) {
     c.protocols.clear();
     for (const std::string& p : o.protocols) {
@@ -54,7 +54,7 @@ IsoConfig effective_config(const ReproduceIsoOptions& o) {
     if (c.schedule.kind != ScheduleKind::paper)
       throw InputError("--queue-stride applies to --schedule paper (the dynamics schedule spaces snapshots by the "
                        "relaxation time)");
-    c.schedule.queue_stride = parse_integer_arg("--queue-stride", o.queue_stride, 1, kMax);
+    c.schedule.queue_stride = static_cast<long long>(parse_count("--queue-stride", o.queue_stride, 1, kMax));
   }
   c.validate();
   return c;

@@ -1,5 +1,5 @@
-// Strict reading of command-line values: what the user wrote is taken exactly or refused with one line naming the
-// flag, the value as written and what is accepted (no truncation, saturation, wrap or silent rounding).
+// Strict reading of command-line values, shared by every subcommand: what the user wrote is taken exactly or refused
+// with one line "FLAG 'VALUE': expected WHAT" (no truncation, saturation, wrap, silent rounding or default).
 #pragma once
 
 #include <cstdint>
@@ -7,14 +7,13 @@
 
 namespace idealgas::cli {
 
-/// An integer in [min, max]: decimal digits with an optional '-', or a float literal that is exactly an integer
-/// ("1e6"); refuses fractions, values a double would round, and anything out of range.
-long long parse_integer_arg(const std::string& flag, const std::string& text, long long min, long long max);
+/// A non-negative integer in [lo, hi] written in decimal digits (no sign, point, exponent or spaces). With
+/// `allow_exact_float`, a float literal that is exactly an integer a double holds ("1e6") is accepted too.
+std::uint64_t parse_count(const std::string& flag, const std::string& text, std::uint64_t lo, std::uint64_t hi,
+                          bool allow_exact_float = false);
 
-/// A seed: decimal digits only, 0 .. 2^64 - 1.
-std::uint64_t parse_seed_arg(const std::string& flag, const std::string& text);
-
-/// A finite number (decimal or scientific); `min_exclusive` = true requires > min, else >= min.
-double parse_number_arg(const std::string& flag, const std::string& text, double min, bool min_exclusive);
+/// A finite decimal number ("2", "0.5", "1e-3"; no sign, hex, inf or nan) that is >= min (or > min when
+/// `min_exclusive`); values that underflow to zero or overflow are refused.
+double parse_decimal(const std::string& flag, const std::string& text, double min = 0.0, bool min_exclusive = false);
 
 }  // namespace idealgas::cli
