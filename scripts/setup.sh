@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package idealgas needs. Idempotent; run as root (or with sudo).
-#   scripts/setup.sh           build + test dependencies
-#   scripts/setup.sh --bench   also the Python peers used by bench/ (python3-torch, sklearn, scipy)
+#   scripts/setup.sh           build + test dependencies (the Python module's included: pybind11, numpy, pytest, torch)
+#   scripts/setup.sh --bench   also the Python peers used by bench/ (sklearn, scipy, ...)
 set -euo pipefail
 
 packages=(
@@ -10,6 +10,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox
+  python3 python3-dev pybind11-dev python3-pybind11 python3-numpy python3-pytest python3-torch
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(python3 python3-numpy python3-scipy python3-sklearn python3-torch python3-mpmath hyperfine bc)

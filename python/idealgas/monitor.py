@@ -399,8 +399,8 @@ class Monitor:
     def summary(self, start: Optional[int] = None, end: Optional[int] = None) -> dict:
         """The ideal-gas state over the steps [start, end) (default: the second half of the steps so far).
 
-        Keys: T, P, V, sigma2, tr_sigma, U, S_sphere, S (nats, from the queue as it is now), Z = PV/(RT), each with
-        '_se'; lambda_eff (sphere); r_mean, r_rms; grad_sq_batch = E[r^2 |g_B|^2] = Tr Sigma + |grad L(w_hat)|^2;
+        Keys: T, P, V, sigma2, tr_sigma, U (mean batch loss), U_full (mean loss at the log points), S_sphere, S
+        (nats, from the queue as it is now), Z = PV/(RT), each with '_se'; lambda_eff (sphere); r_mean, r_rms; grad_sq_batch = E[r^2 |g_B|^2] = Tr Sigma + |grad L(w_hat)|^2;
         grad_norm_sq (the full-gradient term) and its source; F (sphere) or G (lr, elr) = U - T S (+ P V);
         'predictions' (theory.md §2-3 and App. H with the measured sigma^2: SDE and discrete radius or
         lambda_eff); 'series' (mean, se, tau, ess, blocks of every averaged series); 'entropy' (the estimate);
@@ -442,7 +442,9 @@ class Monitor:
 
         gb = averaged("grad_sq_batch", h["grad_norm_sq_unit"][sl])
         out["grad_sq_batch"], out["grad_sq_batch_se"] = gb.mean, gb.se
-        full = [f["grad_norm_sq"] for f in self._full if start <= f["step"] <= end]
+        # A log point after `step` steps measures w_step; the window's steps [start, end) produced w_{start+1..end}.
+        logs = [f for f in self._full if start < f["step"] <= end]
+        full = [f["grad_norm_sq"] for f in logs]
         if full:
             g_full = float(np.mean(full))
             g_full_se = float(np.std(full, ddof=1) / math.sqrt(len(full))) if len(full) > 1 else math.nan
@@ -502,6 +504,12 @@ class Monitor:
         else:
             out["U"], out["U_se"] = math.nan, math.nan
             notes.append("step() got no loss for some steps in the window: no U")
+        # The same from the log points' losses (full-batch when the chunks cover the data): fewer values, but
+        # without the batch noise. Log points far apart are taken as independent.
+        full_losses = [f["loss"] for f in logs]
+        out["U_full"] = float(np.mean(full_losses)) if full_losses else math.nan
+        out["U_full_se"] = (float(np.std(full_losses, ddof=1) / math.sqrt(len(full_losses)))
+                            if len(full_losses) > 1 else math.nan)
 
         # Entropy of the queue.
         if self.queue.size >= 2:
@@ -568,6 +576,7 @@ def format_report(s: dict) -> str:
         ("P", _pm(s["P"], s["P_se"]), "lambda_eff measured (Eq. 82)" if proto == "sphere" else "lambda"),
         ("V", _pm(s["V"], s["V_se"]), "r^2/2" if proto == "sphere" else "mean r^2/2"),
         ("U", _pm(s["U"], s.get("U_se")), "mean batch loss"),
+        ("U_full", _pm(s["U_full"], s.get("U_full_se")), "mean loss at the log points"),
         ("S_sphere", _pm(s["S_sphere"], s["S_sphere_se"]), "nats, S(rho_w_hat)"),
         ("S", _pm(s["S"], s["S_se"]), "nats, S_sphere + (d-1) log r"),
         ("Z", _pm(s["Z"], s["Z_se"], "{:.4f}"), "PV/(RT), 1 for the ideal gas"),

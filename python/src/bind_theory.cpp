@@ -1,5 +1,5 @@
 // Closed forms of docs/theory.md §2-4 (include/idealgas/theory/): vmf, stationary and uniform return the dicts of
-// `idealgas theory {vmf,stationary,uniform}` (same keys, same order, same numbers), plus the scalar functions
+// `idealgas theory {vmf,stationary,uniform}` (same keys, same numbers), plus the scalar functions
 // they are built from. Hyperparameters are keyword-only and named as the CLI flags with '_' for '-' (lambda_ for
 // --lambda, a Python keyword); messages from the library name the CLI flag.
 #include <fmt/format.h>
@@ -66,7 +66,7 @@ py::dict stationary_dict(const std::string& protocol, const py::handle& d_arg, s
   in.sigma2 = sigma2;
   const theory::StationaryState s = theory::stationary_state(p, in);
 
-  // The keys and their order of cli/cmd_theory.cpp run_stationary().
+  // The keys of cli/cmd_theory.cpp run_stationary(), in its order of assignment.
   py::dict out;
   out["protocol"] = protocol_name(p);
   out["d"] = in.d;

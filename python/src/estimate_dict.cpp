@@ -1,4 +1,4 @@
-// One EntropyEstimate -> dict conversion, shared by entropy() and SnapshotQueue.estimate(): the keys and order of
+// One EntropyEstimate -> dict conversion, shared by entropy() and SnapshotQueue.estimate(): the keys of
 // cli/cmd_entropy.cpp's JSON from "estimator" on.
 #include <fmt/format.h>
 
