@@ -115,6 +115,10 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
+    for name, minimum in (("k", 1), ("steps", 2), ("batch", 2), ("queue", 2), ("snapshot_every", 1),
+                          ("log_every", 1), ("log_batches", 1), ("threads", 1)):
+        if getattr(args, name) < minimum:
+            ap.error(f"--{name.replace('_', '-')} {getattr(args, name)}: expected an integer >= {minimum}")
     if args.protocol == "lr":
         args.eta = 0.5 if args.eta is None else args.eta
         args.lambda_ = 1e-3 if args.lambda_ is None else args.lambda_

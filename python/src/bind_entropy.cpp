@@ -125,7 +125,7 @@ std::vector<double> c_ordered_copy(const SampleArray& s) {
 }
 
 py::dict entropy(const py::handle& X_arg, const py::handle& k, const py::handle& exclude_window,
-                 const std::string& precision, double budget_mb, const py::handle& euclidean_arg,
+                 const py::handle& precision_arg, const py::handle& budget_mb_arg, const py::handle& euclidean_arg,
                  const py::handle& rotate_arg, const py::handle& naive_arg, const py::handle& rows,
                  const py::handle& se_batches, const py::handle& per_sample_arg) {
   if (!py::isinstance<py::array>(X_arg))
@@ -134,6 +134,8 @@ py::dict entropy(const py::handle& X_arg, const py::handle& k, const py::handle&
   const py::array X = py::reinterpret_borrow<py::array>(X_arg);
   const bool euclidean = bool_argument("euclidean", euclidean_arg), rotate = bool_argument("rotate", rotate_arg),
              naive = bool_argument("naive", naive_arg), per_sample = bool_argument("per_sample", per_sample_arg);
+  const std::string precision = string_argument("precision", precision_arg);
+  const double budget_mb = float_argument("budget_mb", budget_mb_arg);
   EntropyOptions o;
   const long long k_value = integer_argument("k", k);
   if (k_value < 1 || k_value > kMaxNeighbours)

@@ -29,6 +29,12 @@ void put_estimate(py::dict& out, const EntropyEstimate& e, bool per_sample);
 /// refused: 2.0 or True for a count is a mistake, not a number to round).
 long long integer_argument(const char* name, const py::handle& value);
 
+/// A real number as double (int, float or a NumPy scalar; not bool), or InputError naming the argument.
+double float_argument(const char* name, const py::handle& value);
+
+/// A str, or InputError naming the argument.
+std::string string_argument(const char* name, const py::handle& value);
+
 /// A flag as bool, or InputError "<name> must be True or False, got <repr>" (1 or "yes" for a flag is a mistake).
 bool bool_argument(const char* name, const py::handle& value);
 

@@ -66,6 +66,21 @@ long long integer_argument(const char* name, const py::handle& value) {
   return v;
 }
 
+double float_argument(const char* name, const py::handle& value) {
+  if (PyBool_Check(value.ptr()) || !(PyFloat_Check(value.ptr()) || PyIndex_Check(value.ptr()) ||
+                                     py::isinstance(value, py::module_::import("numpy").attr("floating"))))
+    throw InputError(fmt::format("{} must be a number, got {}", name, py::repr(value).cast<std::string>()));
+  const double v = PyFloat_AsDouble(value.ptr());
+  if (v == -1.0 && PyErr_Occurred()) throw py::error_already_set();  // e.g. an int beyond the double range
+  return v;
+}
+
+std::string string_argument(const char* name, const py::handle& value) {
+  if (!py::isinstance<py::str>(value))
+    throw InputError(fmt::format("{} must be a string, got {}", name, py::repr(value).cast<std::string>()));
+  return value.cast<std::string>();
+}
+
 bool bool_argument(const char* name, const py::handle& value) {
   if (PyBool_Check(value.ptr())) return value.ptr() == Py_True;
   // numpy.bool_ is not a Python bool but is what comparisons of arrays give.

@@ -142,6 +142,8 @@ def test_errors(cli, tmp_path):
         (lambda: idealgas.entropy(x, exclude_window=-1), "exclude_window must be >= 0, got -1"),
         (lambda: idealgas.entropy(x, budget_mb=1e-9), "budget_mb = 1e-09 is less than one byte"),
         (lambda: idealgas.entropy(x, budget_mb=math.inf), "budget_mb must be a finite number >= 0"),
+        (lambda: idealgas.entropy(x, budget_mb="1"), "budget_mb must be a number, got '1'"),
+        (lambda: idealgas.entropy(x, precision=32), "precision must be a string, got 32"),
         (lambda: idealgas.entropy(x, euclidean=1), "euclidean must be True or False, got 1"),
         (lambda: idealgas.entropy(x, rotate=True, euclidean=True), "rotate applies to the spherical estimate"),
         (lambda: idealgas.entropy(x, rows="3:3"), "rows '3:3': expected A < B"),
