@@ -2,14 +2,15 @@
 """Train a small scale-invariant ConvNet on Fashion-MNIST with your own loop and the idealgas monitor, then print
 the ideal-gas table (T, P, V, sigma^2, S, Z and the theory's predictions).
 
-    PYTHONPATH=build/release/python /usr/bin/python3 examples/train_fmnist_monitor.py            # a few minutes
-    ... --protocol lr --eta 0.5 --lambda 1e-3 --steps 3000
+    PYTHONPATH=build/release/python /usr/bin/python3 examples/train_fmnist_monitor.py      # sphere, k = 4
+    ... --protocol lr --eta 0.5 --lambda 1e-3 --k 8 --steps 3000
 
 The model is the paper's ConvNet (docs/reference-setup.md §2) for 1-channel 28x28 images zero-padded to 32x32:
 four bias-free 3x3 convolutions (1 -> k -> 2k -> 4k -> 8k) each followed by BatchNorm without affine parameters
 and ReLU, max-pooling, and a frozen linear head whose weight is rescaled to Frobenius norm 10. The four
-convolution weights (d = 9k + 378k^2; 24,264 at k = 8) are the scale-invariant parameters, rescaled jointly to
-norm 1 (the sphere protocol: to --radius). Batches of 128 drawn independently with replacement; plain SGD.
+convolution weights (d = 9k + 378k^2: 6,084 at the default k = 4, 24,264 at k = 8) are the scale-invariant
+parameters, rescaled jointly to norm 1 (the sphere protocol: to --radius). Every --log-every steps, a log point
+estimates |grad L(w_hat)|^2 without bias from two halves of 2 x --log-batches independent batches. Batches of 128 drawn independently with replacement; plain SGD.
 Data: the IDX files of /usr/share/datasets/fashion-mnist (gzip), parsed here with numpy.
 """
 
@@ -104,18 +105,20 @@ def main(argv=None) -> int:
     ap.add_argument("--eta-eff", type=float, help="effective learning rate (elr, sphere); default 0.01")
     ap.add_argument("--lambda", dest="lambda_", type=float, help="weight decay (lr, elr)")
     ap.add_argument("--radius", type=float, help="sphere radius (sphere); default 1")
-    ap.add_argument("--k", type=int, default=8, help="ConvNet width (d = 9k + 378k^2)")
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--k", type=int, default=4, help="ConvNet width (d = 9k + 378k^2; the paper's smallest is 8)")
+    ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--burn-in", type=int, help="steps left out of the stationary averages; default steps/3")
-    ap.add_argument("--queue", type=int, default=100, help="entropy snapshots")
-    ap.add_argument("--snapshot-every", type=int, default=10)
+    ap.add_argument("--queue", type=int, default=60, help="entropy snapshots")
+    ap.add_argument("--snapshot-every", type=int, default=20)
+    ap.add_argument("--exclude-window", type=int, default=0, help="entropy: ignore neighbours fewer than W "
+                    "snapshots apart")
     ap.add_argument("--log-every", type=int, default=100, help="steps between full-gradient measurements")
     ap.add_argument("--log-batches", type=int, default=8, help="batches per half of the full-gradient estimate")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
-    for name, minimum in (("k", 1), ("steps", 2), ("batch", 2), ("queue", 2), ("snapshot_every", 1),
+    for name, minimum in (("k", 1), ("steps", 2), ("batch", 2), ("queue", 2), ("snapshot_every", 1), ("exclude_window", 0),
                           ("log_every", 1), ("log_batches", 1), ("threads", 1)):
         if getattr(args, name) < minimum:
             ap.error(f"--{name.replace('_', '-')} {getattr(args, name)}: expected an integer >= {minimum}")
@@ -154,7 +157,7 @@ def main(argv=None) -> int:
     optimizer = torch.optim.SGD(params, lr=lr, weight_decay=weight_decay)
     monitor = idealgas.Monitor(params, args.protocol, optimizer=optimizer, eta=args.eta, eta_eff=args.eta_eff,
                                lambda_=args.lambda_, radius=args.radius, queue_size=args.queue,
-                               snapshot_every=args.snapshot_every)
+                               snapshot_every=args.snapshot_every, exclude_window=args.exclude_window)
     batch_rng = torch.Generator().manual_seed(args.seed + 1)
     n_train = len(x_train)
 

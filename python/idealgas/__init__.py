@@ -16,6 +16,8 @@ With PyTorch (imported on first use, so `import idealgas` stays light):
 Units: entropies in nats, gradients in unit-sphere units, time in iterations. Guide: docs/python.md.
 """
 
+from typing import TYPE_CHECKING
+
 from ._core import (
     DivergenceError,
     InputError,
@@ -34,6 +36,10 @@ from ._core import (
 )
 from .run_folder import read_run
 from .stats import SeriesMean, autocorrelation_time, series_mean
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time these load on first use (__getattr__ below)
+    from .monitor import Monitor, format_report
+    from .scale_invariance import ScaleInvarianceReport, check_scale_invariance, find_scale_invariant_params
 
 # Names that need PyTorch, and the submodule that defines each.
 _TORCH_NAMES = {

@@ -268,6 +268,12 @@ class Monitor:
                                        "loss.backward() and optimizer.step(), before zero_grad()")
             grads.append(p.grad)
         lr = self._current_lr()
+        for group in self._groups:  # an LR scheduler or a manual change would break the protocol silently
+            if group["lr"] != lr or group["weight_decay"] != (self.lambda_ or 0.0):
+                raise _core.InputError(
+                    f"monitor: step {step}: the optimizer's lr = {group['lr']!r}, weight_decay = "
+                    f"{group['weight_decay']!r}; protocol {self.protocol} needs lr = {lr!r}, weight_decay = "
+                    f"{self.lambda_ or 0.0!r} (no LR scheduler, no changes between steps)")
         with torch.no_grad():
             g = torch.cat([t.detach().reshape(-1) for t in grads]).to(torch.float64)
             w = torch.cat([t.detach().reshape(-1) for t in self.params]).to(torch.float64)
@@ -284,7 +290,15 @@ class Monitor:
                                         "(non-finite or zero weights)")
         loss_value = math.nan
         if loss is not None:
-            loss_value = float(loss.detach()) if isinstance(loss, torch.Tensor) else float(loss)
+            if isinstance(loss, torch.Tensor) and loss.numel() == 1:
+                loss_value = float(loss.detach())
+            elif isinstance(loss, (int, float)) and not isinstance(loss, bool):
+                loss_value = float(loss)
+            else:
+                raise _core.InputError(f"monitor: step {step}: loss must be a scalar tensor or a number, got "
+                                       f"{type(loss).__name__}")
+            if not math.isfinite(loss_value):
+                raise _core.DivergenceError(f"monitor: step {step}: the loss is {loss_value}; the run diverged")
 
         if self.protocol == "sphere":
             with torch.no_grad():

@@ -215,6 +215,15 @@ def test_step_errors():
         mon.summary()
     model.batch_loss().backward()
     opt.step()
+    with pytest.raises(idealgas.InputError, match="loss must be a scalar tensor or a number, got str"):
+        mon.step("0.5")
+    with pytest.raises(idealgas.DivergenceError, match="the loss is inf"):
+        mon.step(math.inf)
+    opt.param_groups[0]["lr"] = 0.05  # what an LR scheduler would do
+    with pytest.raises(idealgas.InputError, match=r"the optimizer's lr = 0.05, weight_decay = 0.1; protocol lr needs "
+                                                  r"lr = 0.1, weight_decay = 0.1 \(no LR scheduler"):
+        mon.step()
+    opt.param_groups[0]["lr"] = 0.1
     with torch.no_grad():
         model.w[0] = math.nan
     with pytest.raises(idealgas.DivergenceError, match="the run diverged") as e:
