@@ -4,6 +4,7 @@ Compiled (idealgas._core, from the C++ library; no PyTorch needed):
     vmf, stationary, uniform            closed forms, the dicts of `idealgas theory ...`
     gas_constant, uniform_sphere_entropy, vmf_mean_resultant, log_bessel_i
     entropy(X, **options)               `idealgas entropy` on a NumPy array, the same numbers bit for bit
+    entropy_file(path, **options)       `idealgas entropy FILE` itself (files larger than memory)
     SnapshotQueue                       the incremental queue of weight snapshots with its entropy
     InputError (a ValueError), IoError (an OSError), DivergenceError (a RuntimeError)
 Pure Python:
@@ -25,6 +26,7 @@ from ._core import (
     SnapshotQueue,
     __version__,
     entropy,
+    entropy_file,
     gas_constant,
     git_revision,
     log_bessel_i,
@@ -51,7 +53,8 @@ _TORCH_NAMES = {
 }
 
 __all__ = [
-    "DivergenceError", "InputError", "IoError", "SnapshotQueue", "__version__", "entropy", "gas_constant",
+    "DivergenceError", "InputError", "IoError", "SnapshotQueue", "__version__", "entropy", "entropy_file",
+    "gas_constant",
     "git_revision", "log_bessel_i", "stationary", "uniform", "uniform_sphere_entropy", "vmf", "vmf_mean_resultant",
     "read_run", "SeriesMean", "autocorrelation_time", "series_mean", *_TORCH_NAMES,
 ]

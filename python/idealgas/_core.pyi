@@ -1,5 +1,6 @@
 # Type stubs of the compiled module idealgas._core (python/src/). Dict keys follow the CLI's JSON
 # (cli/cmd_theory.cpp, cli/cmd_entropy.cpp); docs/python.md lists them.
+import os
 from typing import Any, Dict, Literal, Optional, Union
 
 import numpy as np
@@ -56,6 +57,22 @@ def entropy(
     per_sample: bool = False,
 ) -> Dict[str, Any]:
     """Kozachenko-Leonenko entropy (nats) of the rows of X [n_samples, dim], as `idealgas entropy`."""
+
+def entropy_file(
+    path: Union[str, "os.PathLike[str]"],
+    *,
+    k: int = 1,
+    exclude_window: int = 0,
+    precision: Literal["float32", "float64"] = "float32",
+    budget_mb: float = 0.0,
+    euclidean: bool = False,
+    rotate: bool = False,
+    naive: bool = False,
+    rows: Union[None, str, slice] = None,
+    se_batches: int = 20,
+    per_sample: bool = False,
+) -> Dict[str, Any]:
+    """`idealgas entropy FILE`: the entropy of the rows of a 2-D .npy or snapshot file, read in blocks."""
 
 class SnapshotQueue:
     def __init__(

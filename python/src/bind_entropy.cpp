@@ -1,5 +1,6 @@
 // idealgas.entropy(X, **options): `idealgas entropy` on a NumPy array instead of an .npy file, with every option
-// of the CLI and the same dict as its JSON ("file" is None). The number equals the CLI's on the same data bit for
+// of the CLI and the same dict as its JSON ("file" is None); idealgas.entropy_file(path, **options): the CLI's
+// own path, reading the file in blocks. The number equals the CLI's on the same data bit for
 // bit: both run estimate_entropy's arithmetic on the same doubles (float32 values are widened exactly, as the CLI
 // widens a '<f4' file; the memory and stream modes give the same bits, docs/entropy.md).
 //
@@ -10,10 +11,12 @@
 // estimate; the array must not be written to meanwhile.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -21,6 +24,7 @@
 #include "idealgas/core/error.hpp"
 #include "idealgas/measure/knn_exact.hpp"
 #include "idealgas/measure/npy.hpp"
+#include "idealgas/measure/npy_stream.hpp"
 
 namespace idealgas::python {
 namespace {
@@ -124,63 +128,65 @@ std::vector<double> c_ordered_copy(const SampleArray& s) {
   return out;
 }
 
-py::dict entropy(const py::handle& X_arg, const py::handle& k, const py::handle& exclude_window,
-                 const py::handle& precision_arg, const py::handle& budget_mb_arg, const py::handle& euclidean_arg,
-                 const py::handle& rotate_arg, const py::handle& naive_arg, const py::handle& rows,
-                 const py::handle& se_batches, const py::handle& per_sample_arg) {
-  if (!py::isinstance<py::array>(X_arg))
-    throw InputError(fmt::format("X must be a numpy array [n_samples, dim] of float32 or float64, got a {}",
-                                 py::str(py::type::handle_of(X_arg).attr("__name__")).cast<std::string>()));
-  const py::array X = py::reinterpret_borrow<py::array>(X_arg);
-  const bool euclidean = bool_argument("euclidean", euclidean_arg), rotate = bool_argument("rotate", rotate_arg),
-             naive = bool_argument("naive", naive_arg), per_sample = bool_argument("per_sample", per_sample_arg);
-  const std::string precision = string_argument("precision", precision_arg);
-  const double budget_mb = float_argument("budget_mb", budget_mb_arg);
-  EntropyOptions o;
-  const long long k_value = integer_argument("k", k);
-  if (k_value < 1 || k_value > kMaxNeighbours)
-    throw InputError(fmt::format("k = {} neighbours; expected 1 <= k <= {}", k_value, kMaxNeighbours));
-  o.k = static_cast<int>(k_value);
-  const long long window = integer_argument("exclude_window", exclude_window);
+/// The options of `idealgas entropy`, as keyword arguments (validated here; the library checks the rest).
+struct CallOptions {
+  EntropyOptions estimate;
+  long long first = 0, end = -1;  // rows [first, end); end -1: to the last row
+  bool per_sample = false;
+};
+
+CallOptions call_options(const char* function, const py::kwargs& kwargs) {
+  static const char* const kNames[] = {"k", "exclude_window", "precision", "budget_mb", "euclidean", "rotate",
+                                       "naive", "rows", "se_batches", "per_sample"};
+  for (const auto& item : kwargs) {
+    const std::string key = py::str(item.first).cast<std::string>();
+    if (std::find(std::begin(kNames), std::end(kNames), key) == std::end(kNames))
+      throw py::type_error(fmt::format("{}() got an unexpected keyword argument '{}'", function, key));
+  }
+  const auto get = [&](const char* name, py::object fallback) -> py::object {
+    return kwargs.contains(name) ? py::reinterpret_borrow<py::object>(kwargs[name]) : fallback;
+  };
+  CallOptions c;
+  EntropyOptions& o = c.estimate;
+  const long long k = integer_argument("k", get("k", py::int_(1)));
+  if (k < 1 || k > kMaxNeighbours)
+    throw InputError(fmt::format("k = {} neighbours; expected 1 <= k <= {}", k, kMaxNeighbours));
+  o.k = static_cast<int>(k);
+  const long long window = integer_argument("exclude_window", get("exclude_window", py::int_(0)));
   if (window < 0) throw InputError(fmt::format("exclude_window must be >= 0, got {}", window));
   o.exclude_window = static_cast<std::size_t>(window);
-  o.precision = parse_gram_precision(precision);
+  o.precision = parse_gram_precision(string_argument("precision", get("precision", py::str("float32"))));
+  const double budget_mb = float_argument("budget_mb", get("budget_mb", py::float_(0.0)));
   if (!(std::isfinite(budget_mb) && budget_mb >= 0.0))
     throw InputError(fmt::format("budget_mb must be a finite number >= 0 (0: half the memory), got {}", budget_mb));
   const double budget_bytes = std::floor(budget_mb * kBytesPerMiB);
   if (budget_mb > 0.0 && budget_bytes < 1.0)
     throw InputError(fmt::format("budget_mb = {} is less than one byte; give 0 for the default (half the memory)",
                                  budget_mb));
-  if (budget_bytes > kMaxBudgetBytes)
-    throw InputError(fmt::format("budget_mb = {} is beyond 2^63 bytes", budget_mb));
+  if (budget_bytes > kMaxBudgetBytes) throw InputError(fmt::format("budget_mb = {} is beyond 2^63 bytes", budget_mb));
   o.budget_bytes = static_cast<std::size_t>(budget_bytes);
-  const long long batches = integer_argument("se_batches", se_batches);
+  const long long batches = integer_argument("se_batches", get("se_batches", py::int_(20)));
   if (batches < 2 || batches > std::numeric_limits<int>::max())
     throw InputError(fmt::format("se_batches = {}; expected at least 2", batches));
   o.se_batches = static_cast<int>(batches);
-  if (rotate && euclidean) throw InputError("rotate applies to the spherical estimate; drop it with euclidean=True");
-  o.euclidean = euclidean;
-  o.rotate = rotate;
-  o.naive = naive;
-  o.keep_per_sample = per_sample;
-  const auto [first, end] = rows_argument(rows);
-  const SampleArray s = sample_array(X, first, end);
+  o.euclidean = bool_argument("euclidean", get("euclidean", py::bool_(false)));
+  o.rotate = bool_argument("rotate", get("rotate", py::bool_(false)));
+  o.naive = bool_argument("naive", get("naive", py::bool_(false)));
+  if (o.rotate && o.euclidean)
+    throw InputError("rotate applies to the spherical estimate; drop it with euclidean=True");
+  c.per_sample = bool_argument("per_sample", get("per_sample", py::bool_(false)));
+  o.keep_per_sample = c.per_sample;
+  std::tie(c.first, c.end) = rows_argument(get("rows", py::none()));
+  return c;
+}
 
-  EntropyEstimate e;
-  {
-    py::gil_scoped_release release;
-    if (s.in_place) {
-      e = estimate_entropy(reinterpret_cast<const double*>(s.base), s.n, s.dim, o);
-    } else {
-      const std::vector<double> rows_c = c_ordered_copy(s);
-      e = estimate_entropy(rows_c.data(), s.n, s.dim, o);
-    }
-  }
+py::dict result_dict(const py::object& file, NpyDtype dtype, long long first, const EntropyEstimate& e,
+                     bool per_sample) {
   py::dict out;
-  out["file"] = py::none();
-  out["dtype"] = npy_dtype_descr(s.float32 ? NpyDtype::float32 : NpyDtype::float64);
+  out["file"] = file;
+  out["dtype"] = npy_dtype_descr(dtype);
   out["units"] = "nats";
-  // "estimator" and "rotated" come before "first_row" in the CLI's JSON.
+  // "estimator" and "rotated" come before "first_row" in cli/cmd_entropy.cpp.
   out["estimator"] = e.euclidean ? "euclidean" : "spherical";
   out["rotated"] = e.rotated;
   out["first_row"] = first;
@@ -188,13 +194,61 @@ py::dict entropy(const py::handle& X_arg, const py::handle& k, const py::handle&
   return out;
 }
 
+/// Options are keyword-only: a second positional argument is refused by name (not with pybind11's dump of X).
+void no_more_positionals(const char* function, const py::args& args) {
+  if (args.size() > 0)
+    throw py::type_error(fmt::format("{}() takes 1 positional argument but {} were given; the options are keyword "
+                                     "arguments",
+                                     function, args.size() + 1));
+}
+
+py::dict entropy(const py::handle& X_arg, const py::args& args, const py::kwargs& kwargs) {
+  no_more_positionals("entropy", args);
+  if (!py::isinstance<py::array>(X_arg))
+    throw InputError(fmt::format("X must be a numpy array [n_samples, dim] of float32 or float64, got a {}",
+                                 py::str(py::type::handle_of(X_arg).attr("__name__")).cast<std::string>()));
+  const py::array X = py::reinterpret_borrow<py::array>(X_arg);
+  const CallOptions c = call_options("entropy", kwargs);
+  const SampleArray s = sample_array(X, c.first, c.end);
+  EntropyEstimate e;
+  {
+    py::gil_scoped_release release;
+    if (s.in_place) {
+      e = estimate_entropy(reinterpret_cast<const double*>(s.base), s.n, s.dim, c.estimate);
+    } else {
+      const std::vector<double> rows_c = c_ordered_copy(s);
+      e = estimate_entropy(rows_c.data(), s.n, s.dim, c.estimate);
+    }
+  }
+  return result_dict(py::none(), s.float32 ? NpyDtype::float32 : NpyDtype::float64, c.first, e, c.per_sample);
+}
+
+py::dict entropy_file(const py::handle& path_arg, const py::args& args, const py::kwargs& kwargs) {
+  no_more_positionals("entropy_file", args);
+  const py::object fspath = py::module_::import("os").attr("fspath");
+  if (!(py::isinstance<py::str>(path_arg) || py::hasattr(path_arg, "__fspath__")))
+    throw InputError(fmt::format("path must be a str or path-like, got {}", py::repr(path_arg).cast<std::string>()));
+  const py::object path_obj = fspath(path_arg);
+  if (!py::isinstance<py::str>(path_obj))
+    throw InputError(fmt::format("path must be a str or path-like, got {}", py::repr(path_arg).cast<std::string>()));
+  const std::string path = path_obj.cast<std::string>();
+  const CallOptions c = call_options("entropy_file", kwargs);
+  EntropyEstimate e;
+  NpyLayout layout;
+  {
+    py::gil_scoped_release release;
+    layout = read_npy_layout(path);
+    const std::size_t count = c.end < 0 ? 0 : static_cast<std::size_t>(c.end - c.first);
+    e = estimate_entropy_npy(path, c.estimate, static_cast<std::size_t>(c.first), count);
+  }
+  return result_dict(path_obj, layout.dtype, c.first, e, c.per_sample);
+}
+
 }  // namespace
 
 void bind_entropy(py::module_& m) {
   using py::arg;
-  m.def("entropy", &entropy, arg("X"), py::kw_only(), arg("k") = 1, arg("exclude_window") = 0,
-        arg("precision") = "float32", arg("budget_mb") = 0.0, arg("euclidean") = false, arg("rotate") = false,
-        arg("naive") = false, arg("rows") = py::none(), arg("se_batches") = 20, arg("per_sample") = false,
+  m.def("entropy", &entropy, arg("X"),
         R"doc(entropy(X: numpy.ndarray, *, k=1, exclude_window=0, precision="float32", budget_mb=0.0, euclidean=False,
         rotate=False, naive=False, rows=None, se_batches=20, per_sample=False) -> dict
 
@@ -216,6 +270,15 @@ Returns the CLI's JSON as a dict (file is None; NaN where the CLI prints null; a
 euclidean): spherical_entropy = angle_entropy + mean_log_jacobian, total_entropy = spherical_entropy +
 (d-1) log mean_radius, their batch-means SEs se and total_se, se_iid, adjacent_nn_fraction, duplicates, timing.
 The GIL is released during the work. Raises InputError (a ValueError) on bad input.)doc");
+
+  m.def("entropy_file", &entropy_file, arg("path"),
+        R"doc(entropy_file(path, *, k=1, exclude_window=0, precision="float32", budget_mb=0.0, euclidean=False,
+             rotate=False, naive=False, rows=None, se_batches=20, per_sample=False) -> dict
+
+`idealgas entropy FILE` itself: the entropy of the rows of a 2-D '<f4'/'<f8' C-order .npy or snapshot file, read
+in blocks (never loaded whole; files larger than memory work within budget_mb). Same options and dict as
+entropy() ('file' is the path). Raises IoError (an OSError) when the file cannot be read as .npy, InputError
+when its content is not supported. The GIL is released during the work.)doc");
 }
 
 }  // namespace idealgas::python

@@ -41,6 +41,47 @@ def test_equals_cli_bitwise(cli, tmp_path, dtype, options, flags):
     assert got["dtype"] == ("<f4" if dtype == np.float32 else "<f8")
 
 
+@pytest.mark.parametrize("options, flags", [({}, []), ({"rows": "5:120", "k": 2}, ["--rows", "5:120", "--k", 2]),
+                                            ({"budget_mb": 10.5}, ["--budget-mb", 10.5])])
+def test_entropy_file_equals_cli(cli, tmp_path, options, flags):
+    x = vmf_like(200, 5000, seed=8).astype(np.float32)
+    path = tmp_path / "x.npy"
+    np.save(path, x)
+    expected = cli_json(cli, "entropy", path, *flags)
+    got = idealgas.entropy_file(path, **options)
+    assert got["file"] == str(path)
+    assert_same_json(got, expected, skip=("timing",))
+
+
+def test_entropy_file_errors(cli, tmp_path):
+    missing = tmp_path / "missing.npy"
+    with pytest.raises(idealgas.IoError) as e:
+        idealgas.entropy_file(missing)
+    assert isinstance(e.value, OSError)
+    assert str(e.value) == cli_error(cli, "entropy", missing)
+    bad = tmp_path / "bad.npy"
+    bad.write_bytes(b"\x93NUMPY\x01\x00" + b"x" * 20)
+    with pytest.raises(idealgas.IoError) as e:
+        idealgas.entropy_file(bad)
+    assert str(e.value) == cli_error(cli, "entropy", bad)
+    three = tmp_path / "three.npy"
+    np.save(three, np.ones((2, 2, 2)))
+    with pytest.raises(idealgas.InputError) as e:
+        idealgas.entropy_file(three)
+    assert str(e.value) == cli_error(cli, "entropy", three)
+    ok = tmp_path / "ok.npy"
+    np.save(ok, vmf_like(20, 4, seed=9))
+    with pytest.raises(idealgas.InputError) as e:
+        idealgas.entropy_file(ok, rows="30:")
+    assert str(e.value) == cli_error(cli, "entropy", ok, "--rows", "30:")
+    with pytest.raises(TypeError, match="got an unexpected keyword argument 'kk'"):
+        idealgas.entropy_file(ok, kk=2)
+    with pytest.raises(TypeError, match=r"takes 1 positional argument but 2 were given"):
+        idealgas.entropy(np.ones((3, 3)), 2)
+    with pytest.raises(idealgas.InputError, match="path must be a str or path-like, got 3"):
+        idealgas.entropy_file(3)
+
+
 def test_streamed_file_equals_array_in_memory(cli, tmp_path):
     # Under a small budget the CLI reads the file twice in column blocks; the array held in memory gives the same
     # bits (docs/entropy.md: every mode and block size gives the same result).
