@@ -1,8 +1,8 @@
-// idealgas.entropy(X, **options): `idealgas entropy` on a NumPy array instead of an .npy file, with every option
-// of the CLI and the same dict as its JSON ("file" is None); idealgas.entropy_file(path, **options): the CLI's
-// own path, reading the file in blocks. The number equals the CLI's on the same data bit for
-// bit: both run estimate_entropy's arithmetic on the same doubles (float32 values are widened exactly, as the CLI
-// widens a '<f4' file; the memory and stream modes give the same bits, docs/entropy.md).
+// idealgas.entropy(X, **options): `idealgas entropy` on a NumPy array instead of an .npy file, with every option of
+// the CLI and the same dict as its JSON ("file" is None); idealgas.entropy_file(path, **options): the CLI's own path,
+// the file read in blocks. The number equals the CLI's on the same data bit for bit: both run estimate_entropy's
+// arithmetic on the same doubles (float32 values are widened exactly, as the CLI widens a '<f4' file; the memory and
+// stream modes give the same bits, docs/entropy.md).
 //
 // Layout: a C-contiguous float64 array is read in place (zero-copy). Any other float32/float64 array (float32,
 // Fortran order, slices with strides) is converted once into a C-ordered float64 buffer of the selected rows,

@@ -25,6 +25,8 @@ void bind_snapshot_queue(py::module_& m);  // bind_snapshot_queue.cpp: SnapshotQ
 /// "file", "dtype", "units" and "first_row" in front. With per_sample, a "per_sample" dict of NumPy arrays too.
 void put_estimate(py::dict& out, const EntropyEstimate& e, bool per_sample);
 
+// arguments.cpp: Python values as the library's types, refused with one line naming the argument otherwise.
+
 /// An integer argument as long long, or InputError "<name> must be an integer, got <repr>" (bools and floats are
 /// refused: 2.0 or True for a count is a mistake, not a number to round).
 long long integer_argument(const char* name, const py::handle& value);

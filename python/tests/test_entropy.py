@@ -50,7 +50,10 @@ def test_entropy_file_equals_cli(cli, tmp_path, options, flags):
     expected = cli_json(cli, "entropy", path, *flags)
     got = idealgas.entropy_file(path, **options)
     assert got["file"] == str(path)
-    assert_same_json(got, expected, skip=("timing",))
+    # How the work was split depends on the threads (the plan reserves memory per thread; importing torch changes
+    # OpenMP's thread count in this process): compare what was computed, not how.
+    how = ("mode", "io_cols", "mean_candidates", "exact_pairs") if "budget_mb" in options else ()
+    assert_same_json(got, expected, skip=("timing",) + how)
 
 
 def test_entropy_file_errors(cli, tmp_path):

@@ -38,7 +38,7 @@ def test_install_component(tmp_path):
 def test_stub_names_match_the_module():
     stub = (Path(idealgas.__file__).parent / "_core.pyi").read_text()
     for name in ("vmf", "stationary", "uniform", "gas_constant", "uniform_sphere_entropy", "vmf_mean_resultant",
-                 "log_bessel_i", "entropy"):
+                 "log_bessel_i", "entropy", "entropy_file"):
         assert f"def {name}(" in stub, name
         assert getattr(idealgas, name).__doc__.startswith(f"{name}("), name
     assert "class SnapshotQueue" in stub and "class InputError(ValueError)" in stub
