@@ -102,34 +102,36 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--protocol", choices=("lr", "elr", "sphere"), default="sphere")
     ap.add_argument("--eta", type=float, help="learning rate (lr)")
-    ap.add_argument("--eta-eff", type=float, help="effective learning rate (elr, sphere); default 0.01")
+    ap.add_argument("--eta-eff", type=float, help="effective learning rate (elr, sphere); default 0.005")
     ap.add_argument("--lambda", dest="lambda_", type=float, help="weight decay (lr, elr)")
     ap.add_argument("--radius", type=float, help="sphere radius (sphere); default 1")
     ap.add_argument("--k", type=int, default=4, help="ConvNet width (d = 9k + 378k^2; the paper's smallest is 8)")
     ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--print-every", type=int, default=200, help="steps between progress lines")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--burn-in", type=int, help="steps left out of the stationary averages; default steps/3")
     ap.add_argument("--queue", type=int, default=60, help="entropy snapshots")
     ap.add_argument("--snapshot-every", type=int, default=20)
     ap.add_argument("--exclude-window", type=int, default=0, help="entropy: ignore neighbours fewer than W "
                     "snapshots apart")
-    ap.add_argument("--log-every", type=int, default=100, help="steps between full-gradient measurements")
-    ap.add_argument("--log-batches", type=int, default=8, help="batches per half of the full-gradient estimate")
+    ap.add_argument("--log-every", type=int, default=25, help="steps between full-gradient measurements")
+    ap.add_argument("--log-batches", type=int, default=2, help="batches per half of the full-gradient estimate")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
-    for name, minimum in (("k", 1), ("steps", 2), ("batch", 2), ("queue", 2), ("snapshot_every", 1), ("exclude_window", 0),
-                          ("log_every", 1), ("log_batches", 1), ("threads", 1)):
+    for name, minimum in (("k", 1), ("steps", 2), ("batch", 2), ("queue", 2), ("snapshot_every", 1),
+                          ("exclude_window", 0), ("log_every", 1), ("log_batches", 1), ("threads", 1),
+                          ("print_every", 1)):
         if getattr(args, name) < minimum:
             ap.error(f"--{name.replace('_', '-')} {getattr(args, name)}: expected an integer >= {minimum}")
     if args.protocol == "lr":
         args.eta = 0.5 if args.eta is None else args.eta
         args.lambda_ = 1e-3 if args.lambda_ is None else args.lambda_
     elif args.protocol == "elr":
-        args.eta_eff = 0.01 if args.eta_eff is None else args.eta_eff
+        args.eta_eff = 0.005 if args.eta_eff is None else args.eta_eff
         args.lambda_ = 1e-3 if args.lambda_ is None else args.lambda_
     else:
-        args.eta_eff = 0.01 if args.eta_eff is None else args.eta_eff
+        args.eta_eff = 0.005 if args.eta_eff is None else args.eta_eff
         args.radius = 1.0 if args.radius is None else args.radius
     burn_in = args.steps // 3 if args.burn_in is None else args.burn_in
     if not 0 <= burn_in < args.steps - 1:
@@ -172,7 +174,7 @@ def main(argv=None) -> int:
             yield F.cross_entropy(model(x), y)
 
     model.train()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     seconds_log = 0.0
     for step in range(args.steps):
         x, y = random_batch()
@@ -183,13 +185,17 @@ def main(argv=None) -> int:
         monitor.step(loss)
         if (step + 1) % args.log_every == 0:
             t_log = time.perf_counter()
-            full = monitor.measure_full_gradient(log_point_losses(), independent_halves=True)
+            monitor.measure_full_gradient(log_point_losses(), independent_halves=True)
             seconds_log += time.perf_counter() - t_log
+        if (step + 1) % args.print_every == 0:
             h = monitor.history()
-            print(f"step {step + 1:6d}  loss {loss.item():.4f}  |w| {h['radius_after'][-1]:.4f}  "
-                  f"r^2|g_B|^2 {h['grad_norm_sq_unit'][-100:].mean():.4g}  |grad L(w_hat)|^2 "
-                  f"{full['grad_norm_sq']:.4g}  {time.perf_counter() - t0:.0f} s", flush=True)
+            recent = h["full_step"] > step + 1 - args.print_every
+            print(f"step {step + 1:6d}  batch loss {h['loss'][-args.print_every:].mean():.4f}  "
+                  f"r^2|g_B|^2 {h['grad_norm_sq_unit'][-args.print_every:].mean():.4g}  "
+                  f"|grad L(w_hat)|^2 {h['full_grad_norm_sq'][recent].mean():.4g}  (means over the last "
+                  f"{args.print_every} steps)  {time.perf_counter() - t0:.0f} s", flush=True)
     seconds = time.perf_counter() - t0
+    cpu_seconds = time.process_time() - cpu0
 
     print()
     print(monitor.report(start=burn_in))
@@ -197,7 +203,7 @@ def main(argv=None) -> int:
     print(f"\ntime: {seconds:.1f} s for {args.steps} steps ({1e3 * train_seconds / args.steps:.1f} ms/step of "
           f"training, monitor {1e3 * monitor.seconds / args.steps:.2f} ms/step = "
           f"{100 * monitor.seconds / (train_seconds - monitor.seconds):.1f} % of the rest; full-gradient log points "
-          f"{seconds_log:.1f} s)")
+          f"{seconds_log:.1f} s; {cpu_seconds:.0f} CPU seconds in all)")
     return 0
 
 
