@@ -3,7 +3,7 @@
 the ideal-gas table (T, P, V, sigma^2, S, Z and the theory's predictions).
 
     PYTHONPATH=build/release/python /usr/bin/python3 examples/train_fmnist_monitor.py      # sphere, k = 4
-    ... --protocol lr --eta 0.5 --lambda 1e-3 --k 8 --steps 3000
+    ... --protocol lr --eta 0.05 --lambda 5e-3 --steps 4000
 
 The model is the paper's ConvNet (docs/reference-setup.md §2) for 1-channel 28x28 images zero-padded to 32x32:
 four bias-free 3x3 convolutions (1 -> k -> 2k -> 4k -> 8k) each followed by BatchNorm without affine parameters
@@ -124,9 +124,9 @@ def main(argv=None) -> int:
                           ("print_every", 1)):
         if getattr(args, name) < minimum:
             ap.error(f"--{name.replace('_', '-')} {getattr(args, name)}: expected an integer >= {minimum}")
-    if args.protocol == "lr":
-        args.eta = 0.5 if args.eta is None else args.eta
-        args.lambda_ = 1e-3 if args.lambda_ is None else args.lambda_
+    if args.protocol == "lr":  # r*^4 = eta E[r^2 |g_B|^2] / (2 lambda): ~4.7 here; relaxes in ~1/(4 eta lambda) steps
+        args.eta = 0.05 if args.eta is None else args.eta
+        args.lambda_ = 5e-3 if args.lambda_ is None else args.lambda_
     elif args.protocol == "elr":
         args.eta_eff = 0.005 if args.eta_eff is None else args.eta_eff
         args.lambda_ = 1e-3 if args.lambda_ is None else args.lambda_
