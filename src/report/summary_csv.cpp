@@ -15,6 +15,7 @@ const SummaryColumn kColumns[] = {
     {"sigma2", &StationaryRow::sigma2},
     {"sigma2_se", &StationaryRow::sigma2_se},
     {"T", &StationaryRow::T},
+    {"T_se", &StationaryRow::T_se},
     {"P", &StationaryRow::P},
     {"V", &StationaryRow::V},
     {"V_se", &StationaryRow::V_se},
