@@ -34,7 +34,8 @@ struct IsoSchedule {
   long long entropy_window = 10;      // stationary S = mean of the last this-many estimates
 
   // dynamics: lengths in units of the configuration's relaxation time tau = max(angular, radial)
-  double burn_in_relaxations = 5.0;    // burn-in before the window (plus 4 |log(r0/r*)| tau when far from r*)
+  double burn_in_relaxations = 5.0;    // burn-in before the window (plus 4 |log(r0/r*)| tau when far from r*), and
+                                       // at least a tenth of the window
   double window_relaxations = 50.0;    // the window holds at least this many (batches of >= 5 tau)
   double snapshot_relaxations = 2.0;   // snapshots at least this many angular relaxation times apart
   long long snapshots = 2000;          // snapshots in the window: the one entropy estimate uses all of them
