@@ -32,6 +32,7 @@ struct SweepCliOptions {
   bool list_presets = false;
   std::string jobs = "1";  // as written; parsed strictly
   std::string out;
+  bool out_given = false;  // --out '' is an error, not the default
   std::string shard;
   bool quiet = false;
   // --slurm and its options (as written; parsed strictly)
@@ -65,6 +66,11 @@ GridConfig load_grid(const SweepCliOptions& o) {
   if (o.config.empty())
     throw InputError("idealgas sweep needs a grid CONFIG.toml or --preset NAME (idealgas sweep --list-presets lists them)");
   return GridConfig::from_toml_file(o.config);
+}
+
+fs::path out_folder(const SweepCliOptions& o) {
+  const std::string stem = o.preset.empty() ? fs::path(o.config).stem().string() : o.preset;
+  return require_output_folder("--out", o.out_given ? o.out : "runs/sweep/" + stem);
 }
 
 void print_progress(const SweepProgress& p, bool interactive) {
@@ -138,8 +144,7 @@ void run_sweep_cli(const SweepCliOptions& o) {
   }
   if (o.slurm) {
     const GridConfig grid = load_grid(o);
-    const std::string stem = o.preset.empty() ? fs::path(o.config).stem().string() : o.preset;
-    run_slurm_cli(o, grid, require_output_folder("--out", o.out.empty() ? "runs/sweep/" + stem : o.out));
+    run_slurm_cli(o, grid, out_folder(o));
     return;
   }
   SweepOptions run;
@@ -147,8 +152,7 @@ void run_sweep_cli(const SweepCliOptions& o) {
   run.kinds = job_kinds();
   run.jobs = static_cast<int>(parse_count("--jobs", o.jobs, 1, kMaxSweepJobs));
   if (!o.shard.empty()) run.shard = parse_shard("--shard", o.shard);
-  const std::string stem = o.preset.empty() ? fs::path(o.config).stem().string() : o.preset;
-  run.out = require_output_folder("--out", o.out.empty() ? "runs/sweep/" + stem : o.out);
+  run.out = out_folder(o);
   run.program = own_program();
   const bool interactive = ::isatty(::fileno(stderr)) != 0;
   if (!o.quiet) {
@@ -171,10 +175,11 @@ void run_sweep_cli(const SweepCliOptions& o) {
   else
     std::printf("results: %s/runs/; when every shard has finished: idealgas sweep merge %s\n", run.out.c_str(),
                 run.out.c_str());
-  if (r.counts.failed > 0 || r.counts.diverged > 0)
-    throw DivergenceError(fmt::format("{} configuration(s) failed and {} diverged (reasons above and in "
-                                      "{}/runs/<id>/); rerunning the command retries the failed ones",
-                                      r.counts.failed, r.counts.diverged, run.out.c_str()));
+  // Diverged configurations have a result (their divergence); failed and pending ones have none yet.
+  if (r.counts.failed > 0 || r.counts.pending > 0)
+    throw DivergenceError(fmt::format("{} configuration(s) failed (reasons above and in {}/runs/<id>/failure.json); "
+                                      "rerunning the command retries them",
+                                      r.counts.failed + r.counts.pending, run.out.c_str()));
 }
 
 void print_table_counts(const SweepTable& t) {
@@ -220,7 +225,8 @@ void setup_sweep(CLI::App& app) {
   sweep->add_option("--preset", opts->preset, "A named grid (--list-presets)");
   sweep->add_flag("--list-presets", opts->list_presets, "List the grid presets");
   sweep->add_option("--jobs", opts->jobs, "Configurations run at once, each its own process [1]");
-  sweep->add_option("--out", opts->out, "Sweep folder [runs/sweep/<config or preset name>]");
+  sweep->add_option("--out", opts->out, "Sweep folder [runs/sweep/<config or preset name>]")
+      ->each([opts](const std::string&) { opts->out_given = true; });
   sweep->add_option("--shard", opts->shard, "Run only shard I of N (configuration k when k mod N = I)");
   sweep->add_flag("--quiet", opts->quiet, "No progress on stderr");
   sweep->add_flag("--slurm", opts->slurm,
