@@ -15,6 +15,7 @@ void setup_reproduce(CLI::App& app);  // cmd_reproduce.cpp: idealgas reproduce i
 void setup_report(CLI::App& app);     // cmd_report.cpp:    idealgas report DIR
 void setup_simulate(CLI::App& app);   // cmd_simulate.cpp:  idealgas simulate iso CONFIG --out DIR
 void setup_sweep(CLI::App& app);      // cmd_sweep.cpp:     idealgas sweep CONFIG, sweep merge, sweep status
+void setup_analyze(CLI::App& app);    // cmd_analyze.cpp:   idealgas analyze DIR
 
 /// The command line this process was started with (recorded in result folders), shell-quoted.
 const std::string& invocation();

@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   idealgas::cli::setup_report(app);
   idealgas::cli::setup_simulate(app);
   idealgas::cli::setup_sweep(app);
+  idealgas::cli::setup_analyze(app);
   using namespace idealgas::cli;
   idealgas::cli::g_invocation = "idealgas";
   for (int k = 1; k < argc; ++k) idealgas::cli::g_invocation += " " + shell_quote(argv[k]);

@@ -21,6 +21,9 @@ class IsoJobKind final : public JobKind {
   std::string seed_key() const override { return "seed"; }
   std::string threads_key() const override { return "threads"; }
   bool has_presets() const override { return false; }
+  std::vector<std::string> hyperparameter_keys() const override {
+    return {"protocol", "eta", "eta_eff", "lambda", "radius"};
+  }
 
   ResolvedJob resolve(const nlohmann::json& config, const std::string& preset,
                       const std::string& source) const override {

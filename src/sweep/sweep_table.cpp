@@ -40,14 +40,27 @@ void SweepCounts::add(RunState state) {
 }
 
 SweepTable collect_sweep(const fs::path& dir, const GridConfig& grid, const std::vector<SweepConfiguration>& configs) {
+  return collect_sweep(std::vector<fs::path>{dir}, grid, configs);
+}
+
+SweepTable collect_sweep(const std::vector<fs::path>& dirs, const GridConfig& grid,
+                         const std::vector<SweepConfiguration>& configs) {
+  IDEALGAS_ASSERT(!dirs.empty(), "collect_sweep needs a folder");
   SweepTable t;
-  t.dir = dir;
+  t.dir = dirs.front();
   t.grid = grid;
   for (const SweepConfiguration& c : configs) {
     SweepRow row;
     row.configuration = c;
-    const fs::path run = run_folder(dir, c.id);
-    row.status = configuration_status(run);
+    fs::path run;
+    for (const fs::path& dir : dirs) {
+      const ConfigurationStatus s = configuration_status(run_folder(dir, c.id));
+      if (run.empty() || s.state == RunState::done || s.state == RunState::diverged) {
+        run = run_folder(dir, c.id);
+        row.status = s;
+      }
+      if (s.state == RunState::done || s.state == RunState::diverged) break;
+    }
     if (row.status.state == RunState::done || row.status.state == RunState::diverged)
       row.summary = read_run_summary(run / kRunSummaryFile);
     t.counts.add(row.status.state);

@@ -53,6 +53,15 @@ struct StationaryRow {
   double lambda_eff_one_step = kNaN;             // sphere: from the one-step norm identity
 };
 
+/// One numeric field of StationaryRow and its name: the columns of summary.csv and the keys of summary.json
+/// (report/summary_csv.hpp, summary_json.hpp) and every per-field operation (e.g. combining replicas).
+struct StationaryColumn {
+  const char* name;
+  double StationaryRow::*field;
+};
+/// Every numeric field, in summary.csv's column order.
+const std::vector<StationaryColumn>& stationary_row_columns();
+
 struct GridTable {
   Protocol protocol = Protocol::fixed_lr;
   long long d = 3;        // number of parameters

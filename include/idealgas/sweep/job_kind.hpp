@@ -34,6 +34,9 @@ class JobKind {
   virtual std::string seed_key() const = 0;
   /// The config key of the thread count ("threads", "train.threads").
   virtual std::string threads_key() const = 0;
+  /// The config keys of the protocol and its hyperparameters ("protocol", "eta", ...): axes over them span a grid's
+  /// points; axes over any other key separate grids (analysis groups).
+  virtual std::vector<std::string> hyperparameter_keys() const = 0;
   /// Whether the grid may name a preset of this kind as the base of every configuration.
   virtual bool has_presets() const = 0;
   /// Validates one configuration (`config`: the kind's keys as a JSON object, nested for sections; over `preset`

@@ -43,6 +43,10 @@ struct SweepTable {
 /// Reads every configuration's run folder under `dir` (the grid as expanded by the caller).
 SweepTable collect_sweep(const std::filesystem::path& dir, const GridConfig& grid,
                          const std::vector<SweepConfiguration>& configurations);
+/// The same over several folders holding shards of one grid: each configuration's result from the first folder where
+/// it is done (or diverged), else its state in the first folder. The table's dir is the first folder.
+SweepTable collect_sweep(const std::vector<std::filesystem::path>& dirs, const GridConfig& grid,
+                         const std::vector<SweepConfiguration>& configurations);
 
 /// DIR/summary.csv's text.
 std::string sweep_summary_csv(const SweepTable& table);
