@@ -212,8 +212,12 @@ class SweepRunner {
     const SweepConfiguration& c = *job.configuration;
     const fs::path dir = run_folder(o_.out, c.id);
     const double seconds = seconds_since(job.started);
-    const bool interrupted = (!exit.signaled && exit.code == kJobExitInterrupted) ||
-                             (exit.signaled && (exit.signal == SIGTERM || exit.signal == SIGINT));
+    // Stopped by a signal: it saved its checkpoint (exit 4); a second signal ended it at once (128 + signal, its
+    // last complete checkpoint stands); or it was killed before it could install its handlers.
+    const auto stop_signal = [](int sig) { return sig == SIGTERM || sig == SIGINT || sig == SIGHUP; };
+    const bool interrupted = (!exit.signaled && (exit.code == kJobExitInterrupted || (exit.code > 128 &&
+                                                                                      stop_signal(exit.code - 128)))) ||
+                             (exit.signaled && stop_signal(exit.signal));
     if (stopping && interrupted) {
       counts_.add(RunState::pending);
       report(fmt::format("stopped {} ({}) after {:.1f} s; it resumes from its checkpoint", c.index, c.label, seconds));
