@@ -322,8 +322,8 @@ std::string format_verdict(const std::vector<VerdictLine>& lines, const nlohmann
         out += " ... (all in checks.json)";
         break;
       }
-      const std::string why = r["flags"].get<std::string>().empty() ? r["status"].get<std::string>()
-                                                                     : r["flags"].get<std::string>();
+      const std::string why = r["status"].get<std::string>() != "ok" ? r["status"].get<std::string>()
+                                                                      : r["flags"].get<std::string>();
       out += fmt::format(" ({},{}) {};", r["i"].get<int>(), r["j"].get<int>(), why.substr(0, 60));
     }
     out += "\n";
