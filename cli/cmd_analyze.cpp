@@ -101,7 +101,8 @@ void run_analyze(const AnalyzeOptions& o) {
   options.table4.n_bootstrap = static_cast<int>(parse_count("--bootstrap", o.bootstrap, 0, 1'000'000));
   std::vector<std::filesystem::path> others;
   for (std::size_t k = 1; k < o.dirs.size(); ++k) others.emplace_back(require_output_folder("DIR", o.dirs[k]));
-  const FolderAnalysis a = analyse_folder(require_output_folder("DIR", o.dirs.front()), others, job_kinds(), options);
+  FolderAnalysis a = analyse_folder(require_output_folder("DIR", o.dirs.front()), others, job_kinds(), options);
+  write_folder_analysis(a);
   std::printf("analysis of %s (%s): %zu grid(s)\n", o.dirs.front().c_str(), a.source.c_str(), a.grids.size());
   for (const nlohmann::json& g : a.json["grids"]) print_grid(g);
   std::printf("\nresults:");

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "idealgas/analyse/compressibility.hpp"
+#include "idealgas/analyse/paper_table4.hpp"
 #include "idealgas/analyse/sigma2_collapse.hpp"
 #include "idealgas/analyse/validation_checks.hpp"
 
@@ -79,7 +80,12 @@ nlohmann::json analyse_grid(const AssembledGrid& g, const GridAnalysisOptions& o
     t_max = std::isnan(t_max) ? r.T : std::max(t_max, r.T);
   }
   out["temperature"] = {{"min", number(t_min)}, {"max", number(t_max)}};
-  out["table4"] = to_json(maxwell_table4(g, options.table4));
+  Table4 table4 = maxwell_table4(g, options.table4);
+  if (!options.paper_setup.empty())
+    for (const PaperTable4Value& paper : paper_table4(options.paper_setup, t.protocol))
+      for (Table4Value& v : table4.values)
+        if (v.name == paper.name) v.paper = paper.value;
+  out["table4"] = to_json(table4);
   out["compressibility"] = compressibility_json(g);
   nlohmann::json calibration = nlohmann::json::array();
   for (const ReplicaCalibration& c : replica_calibration(g))

@@ -67,12 +67,15 @@ std::vector<GridPoint> sweep_grid_points(const SweepTable& table, const JobKind&
 }
 
 FolderAnalysis analyse_folder(const fs::path& dir, const std::vector<fs::path>& others, const JobKinds& kinds,
-                              const GridAnalysisOptions& options) {
+                              const GridAnalysisOptions& options_in) {
   FolderAnalysis out;
+  out.dir = dir;
+  GridAnalysisOptions options = options_in;
   std::error_code ec;
   if (fs::exists(dir / kSweepGridFile, ec)) {
     out.source = "sweep";
     const GridConfig grid = read_sweep_grid(dir);
+    if (options.paper_setup.empty()) options.paper_setup = grid.paper_setup;
     const JobKind& kind = kinds.find(grid.kind, grid.source);
     const std::vector<SweepConfiguration> configs = expand_grid(grid, kind);
     std::vector<fs::path> dirs = {dir};
@@ -80,7 +83,8 @@ FolderAnalysis analyse_folder(const fs::path& dir, const std::vector<fs::path>& 
       adopt_sweep_grid(dir, read_sweep_grid(o), configs, kinds);  // the same grid, else refused
       dirs.push_back(o);
     }
-    out.grids = assemble_grids(sweep_grid_points(collect_sweep(dirs, grid, configs), kind));
+    out.sweep = collect_sweep(dirs, grid, configs);
+    out.grids = assemble_grids(sweep_grid_points(*out.sweep, kind));
   } else if (fs::exists(dir / "run.json", ec)) {
     if (!others.empty())
       throw InputError(fmt::format("{} is a reproduce iso folder: analyze takes it alone", dir.string()));
@@ -104,22 +108,23 @@ FolderAnalysis analyse_folder(const fs::path& dir, const std::vector<fs::path>& 
     throw InputError(fmt::format("{} has no result to analyse yet (idealgas sweep status {})", dir.string(), dir.string()));
 
   nlohmann::json grids = nlohmann::json::array();
-  std::vector<std::pair<fs::path, std::string>> files;
   for (const AssembledGrid& g : out.grids) {
     nlohmann::json a = analyse_grid(g, options);
-    const std::string stem = grid_file_stem(g);
-    a["table_file"] = fmt::format("{}/{}.csv", kAnalysisFolder, stem);
-    files.emplace_back(dir / kAnalysisFolder / (stem + ".csv"), summary_csv(g.table, g.status));
+    a["table_file"] = fmt::format("{}/{}.csv", kAnalysisFolder, grid_file_stem(g));
     grids.push_back(std::move(a));
   }
   out.json = {{"source", out.source}, {"folder", dir.string()}, {"written", utc_now_iso8601()}, {"grids", grids}};
-  for (const auto& [path, text] : files) {
-    write_file_atomically(path, text);
-    out.files.push_back(path);
-  }
-  write_file_atomically(dir / kAnalysisFile, out.json.dump(2) + "\n");
-  out.files.push_back(dir / kAnalysisFile);
   return out;
+}
+
+void write_folder_analysis(FolderAnalysis& a) {
+  for (const AssembledGrid& g : a.grids) {
+    const fs::path file = a.dir / kAnalysisFolder / (grid_file_stem(g) + ".csv");
+    write_file_atomically(file, summary_csv(g.table, g.status));
+    a.files.push_back(file);
+  }
+  write_file_atomically(a.dir / kAnalysisFile, a.json.dump(2) + "\n");
+  a.files.push_back(a.dir / kAnalysisFile);
 }
 
 }  // namespace idealgas

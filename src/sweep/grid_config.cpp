@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "idealgas/analyse/paper_table4.hpp"
 #include "idealgas/core/atomic_file.hpp"
 #include "idealgas/core/checked.hpp"
 #include "idealgas/core/error.hpp"
@@ -21,7 +22,7 @@ namespace idealgas {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"kind", "description", "replicas", "preset", "base", "axis"};
+const std::vector<std::string> kTopKeys = {"kind", "description", "replicas", "preset", "paper_setup", "base", "axis"};
 const std::vector<std::string> kAxisKeys = {"key", "log", "linear", "values"};
 constexpr long long kMaxReplicas = 10'000;
 // Part of a replica's seed key, so that replica seeds never coincide with another purpose's streams.
@@ -181,6 +182,14 @@ GridConfig GridConfig::from_toml_string(const std::string& toml_text, const std:
   g.kind = get_string(doc.at("kind"), source, "kind");
   if (doc.contains("description")) g.description = get_string(doc.at("description"), source, "description");
   if (doc.contains("preset")) g.preset = get_string(doc.at("preset"), source, "preset");
+  if (doc.contains("paper_setup")) {
+    g.paper_setup = get_string(doc.at("paper_setup"), source, "paper_setup");
+    try {
+      paper_table4(g.paper_setup, Protocol::fixed_lr);  // a known setup
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: {}", source, e.what()));
+    }
+  }
   if (doc.contains("replicas")) {
     const nlohmann::json& r = doc.at("replicas");
     if (!r.is_number_integer() || r.get<long long>() < 1 || r.get<long long>() > kMaxReplicas)

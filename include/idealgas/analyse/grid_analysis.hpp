@@ -14,6 +14,7 @@ namespace idealgas {
 
 struct GridAnalysisOptions {
   Table4Options table4;
+  std::string paper_setup;  // a setup of the paper's Table 4 (analyse/paper_table4.hpp) to compare with; "" = none
 };
 
 nlohmann::json analyse_grid(const AssembledGrid& grid, const GridAnalysisOptions& options = {});

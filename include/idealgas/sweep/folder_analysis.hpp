@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,19 +23,24 @@ inline constexpr const char* kAnalysisFile = "analysis.json";
 inline constexpr const char* kAnalysisFolder = "analysis";
 
 struct FolderAnalysis {
+  std::filesystem::path dir;
   std::string source;                      // "sweep" or "reproduce iso"
+  std::optional<SweepTable> sweep;         // a sweep's configurations (sweep folders)
   std::vector<AssembledGrid> grids;
   nlohmann::json json;                     // analysis.json
-  std::vector<std::filesystem::path> files;  // written
+  std::vector<std::filesystem::path> files;  // written by write_folder_analysis
 };
 
 /// The rows of a sweep as grid points: grouped by the values of every axis that is not a hyperparameter of `kind`;
 /// a configuration without a result is a point with its state and reason as status.
 std::vector<GridPoint> sweep_grid_points(const SweepTable& table, const JobKind& kind);
 
-/// Reads, assembles, checks and writes. InputError (nothing written) if DIR is neither kind of folder or holds a
-/// file that does not parse.
+/// Reads, assembles and checks; writes nothing. InputError if DIR is neither kind of folder or holds a file that does
+/// not parse.
 FolderAnalysis analyse_folder(const std::filesystem::path& dir, const std::vector<std::filesystem::path>& others,
                               const JobKinds& kinds, const GridAnalysisOptions& options = {});
+
+/// Writes DIR/analysis.json and DIR/analysis/<grid>.csv (atomically); records them in analysis.files.
+void write_folder_analysis(FolderAnalysis& analysis);
 
 }  // namespace idealgas

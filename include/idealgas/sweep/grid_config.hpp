@@ -5,6 +5,7 @@
 //   description = "..."               # optional, one line
 //   replicas = 1                      # optional: independent seeds per configuration
 //   preset = "..."                    # optional, kinds with presets: the base's base
+//   paper_setup = "convnet-cifar10"   # optional: compare V3 with this row of the paper's Table 4
 //   [base]                            # any of the kind's config keys ([base.train], ... for sectioned kinds)
 //   protocol = "lr"
 //   [[axis]]                          # in order: the last axis varies fastest
@@ -40,6 +41,7 @@ struct GridConfig {
   std::string kind;         // job kind name
   std::string description;  // one line; may be empty
   std::string preset;       // the kind's preset under the base; may be empty
+  std::string paper_setup;  // a setup of the paper's Table 4 (analyse/paper_table4.hpp); may be empty
   nlohmann::json base = nlohmann::json::object();  // the kind's keys (nested objects for sections)
   std::vector<GridAxis> axes;
   long long replicas = 1;
