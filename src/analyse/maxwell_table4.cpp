@@ -85,7 +85,19 @@ Table4 maxwell_table4(const AssembledGrid& grid, const Table4Options& options) {
     }
     std::vector<double> numbers;
     try {
-      numbers = table_numbers(check_maxwell_relations(t));
+      const V3Result fit = check_maxwell_relations(t);
+      numbers = table_numbers(fit);
+      // The local relation's maximum over the grid as measured, not over the resample's points (a subset would bias
+      // it low): the resample's quadratic evaluated at every grid point and fitted again (exactly) gives it.
+      GridTable at_grid = grid.table;
+      const std::vector<double>& a = fit.quadratic.coef;
+      const bool sphere = at_grid.protocol == Protocol::fixed_sphere;
+      for (StationaryRow& row : at_grid.rows) {
+        const double x = std::log(row.eta), y = std::log(sphere ? row.radius : row.lambda);
+        (sphere ? row.S_sphere : row.S) = a[0] + a[1] * x + a[2] * y + a[3] * x * x + a[4] * y * y + a[5] * x * y;
+      }
+      const V3Result on_grid = check_maxwell_relations(at_grid);
+      numbers[numbers.size() - 2] = on_grid.local.empty() ? kNaN : on_grid.local.front().max_abs_rel_err;
     } catch (const InputError&) {
       continue;  // an axis lost its third value, or the design is singular
     }

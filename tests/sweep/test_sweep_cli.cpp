@@ -295,6 +295,72 @@ TEST_F(SweepCli, SlurmDryRunPrintsTheScriptsAndWritesNothing) {
   EXPECT_NE(r.output.find("#SBATCH --kill-on-invalid-dep=yes"), std::string::npos) << r.output;
 }
 
+TEST_F(SweepCli, AnalyzeAndReportASweepAndItsShards) {
+  ASSERT_EQ(run_cli(sweep("s", "--jobs 2")).exit_code, 0);
+  const auto a = run_cli("analyze '" + (dir_ / "s").string() + "' --bootstrap 200");
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  EXPECT_NE(a.output.find("V3 Table 4"), std::string::npos) << a.output;
+  const nlohmann::json j = nlohmann::json::parse(slurp(dir_ / "s" / "analysis.json"));
+  EXPECT_EQ(j["source"], "sweep");
+  ASSERT_EQ(j["grids"].size(), 1u);
+  const nlohmann::json& g = j["grids"][0];
+  EXPECT_EQ(g["protocol"], "lr");
+  EXPECT_EQ(g["n_first"], 3);
+  EXPECT_EQ(g["n_second"], 3);
+  EXPECT_TRUE(g["sigma2_collapse"]["constant"].get<bool>());  // the isotropic model's sigma^2
+  EXPECT_EQ(g["table4"]["values"].size(), 5u);
+  EXPECT_EQ(g["table4"]["n_bootstrap"], 200);
+  EXPECT_EQ(g["compressibility"]["n"], 9);
+  EXPECT_EQ(read_csv(dir_ / "s" / "analysis" / "lr.csv").size(), 9u);
+  // The grid table is the sweep's rows in grid order: the same numbers as summary.csv.
+  const auto table = read_csv(dir_ / "s" / "analysis" / "lr.csv");
+  const auto rows = read_csv(dir_ / "s" / "summary.csv");
+  for (std::size_t k = 0; k < 9; ++k) EXPECT_EQ(table[k].at("S"), rows[k].at("S")) << k;
+  // Over shard folders: the same table.
+  for (int i = 0; i < 2; ++i)
+    ASSERT_EQ(run_cli(sweep("part" + std::to_string(i), "--shard " + std::to_string(i) + "/2")).exit_code, 0);
+  const auto shards = run_cli("analyze '" + (dir_ / "part0").string() + "' '" + (dir_ / "part1").string() + "'");
+  ASSERT_EQ(shards.exit_code, 0) << shards.output;
+  EXPECT_EQ(slurp(dir_ / "part0" / "analysis" / "lr.csv"), slurp(dir_ / "s" / "analysis" / "lr.csv"));
+  // The report: figures and one page that names no missing file.
+  const auto r = run_cli("report '" + (dir_ / "s").string() + "' --format png");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* f : {"fig2_lr.png", "fig13_lr.png", "z_map_lr.png"})
+    EXPECT_TRUE(fs::exists(dir_ / "s" / "figures" / f)) << f;
+  const std::string page = slurp(dir_ / "s" / "report.html");
+  EXPECT_NE(page.find("V3 as the paper"), std::string::npos);
+  EXPECT_NE(page.find("Table 4"), std::string::npos);
+  EXPECT_NE(page.find("no learning curves"), std::string::npos);  // isotropic jobs keep no time series
+  std::size_t at = 0;
+  while ((at = page.find("href=\"figures/", at)) != std::string::npos) {
+    const std::size_t end = page.find('"', at + 6);
+    EXPECT_TRUE(fs::exists(dir_ / "s" / page.substr(at + 6, end - at - 6))) << page.substr(at + 6, end - at - 6);
+    at = end;
+  }
+}
+
+TEST_F(SweepCli, AnalyzeAReproduceIsoFolderAndRefuseOthers) {
+  std::ofstream(dir_ / "iso.toml") << "protocols = [\"elr\"]\neta_eff = [3e-2, 1e-1]\nlambda = [3e-2, 1e-1]\n" << kSchedule;
+  ASSERT_EQ(run_cli("reproduce iso --quiet --grid 3 --config '" + (dir_ / "iso.toml").string() + "' --out '" +
+                    (dir_ / "ref").string() + "'")
+                .exit_code,
+            0);
+  const auto a = run_cli("analyze '" + (dir_ / "ref").string() + "' --bootstrap 50");
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  const nlohmann::json j = nlohmann::json::parse(slurp(dir_ / "ref" / "analysis.json"));
+  EXPECT_EQ(j["source"], "reproduce iso");
+  EXPECT_EQ(j["grids"][0]["protocol"], "elr");
+  EXPECT_EQ(j["grids"][0]["table4"]["values"][0]["name"], "a2/R");
+  fs::create_directories(dir_ / "empty");
+  for (const std::string& args : {"analyze '" + (dir_ / "empty").string() + "'", "analyze '" + (dir_ / "nope").string() + "'",
+                                  "analyze '" + (dir_ / "ref").string() + "' --bootstrap -1"}) {
+    const auto bad = run_cli(args);
+    EXPECT_EQ(bad.exit_code, 2) << args << "\n" << bad.output;
+    EXPECT_EQ(std::count(bad.output.begin(), bad.output.end(), '\n'), 1) << bad.output;
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "empty" / "analysis.json"));
+}
+
 TEST_F(SweepCli, SimulateIsoResumesAndRefusesAnotherConfiguration) {
   std::ofstream(dir_ / "one.toml") << "protocol = \"elr\"\neta_eff = 0.05\nlambda = 0.05\n" << kSchedule;
   const std::string run = "simulate iso '" + (dir_ / "one.toml").string() + "' --out '" + (dir_ / "one").string() + "'";
