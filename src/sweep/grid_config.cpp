@@ -62,7 +62,8 @@ double get_number(const nlohmann::json& v, const std::string& where, const std::
   if (v.is_number_integer()) {
     const long long i = v.get<long long>();
     const double d = static_cast<double>(i);
-    if (d == 9.223372036854775807e18 || static_cast<long long>(d) != i)
+    constexpr double kTwoTo63 = 9223372036854775808.0;  // casting it (or more) to long long would be UB
+    if (d >= kTwoTo63 || static_cast<long long>(d) != i)
       throw InputError(fmt::format("{}: {} = {} is not exactly a double; write it as a float", where, what, i));
     return d;
   }
