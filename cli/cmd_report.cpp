@@ -1,11 +1,15 @@
 // idealgas report DIR: figures (gnuplot, PNG and SVG) and one self-contained HTML page for a run folder of
-// `idealgas reproduce iso`; --open-check then loads the page in headless Chromium and checks every image.
+// `idealgas reproduce iso` or a sweep folder (sweep/sweep_report.hpp); --open-check then loads the page in headless
+// Chromium and checks every image.
 #include <cstdio>
+#include <filesystem>
 
 #include <fmt/format.h>
 
 #include "commands.hpp"
 #include "idealgas/report/html_report_iso.hpp"
+#include "idealgas/sweep/sweep_folder.hpp"
+#include "idealgas/sweep/sweep_report.hpp"
 
 namespace idealgas::cli {
 
@@ -21,7 +25,10 @@ void run_report(const ReportCliOptions& o) {
   report::ReportOptions options;
   options.formats = report::parse_image_formats(o.formats, "--format");
   options.command = fmt::format("idealgas report {} --format {}{}", o.dir, o.formats, o.open_check ? " --open-check" : "");
-  const report::ReportSummary s = report::write_iso_report(o.dir, options);
+  // A sweep folder holds its grid config; anything else is read as a reproduce iso folder.
+  const bool sweep = std::filesystem::exists(std::filesystem::path(o.dir) / kSweepGridFile);
+  const report::ReportSummary s = sweep ? write_sweep_report(o.dir, options, job_kinds())
+                                        : report::write_iso_report(o.dir, options);
   for (const std::string& note : s.notes) std::fprintf(stderr, "report: note: %s\n", note.c_str());
   std::printf("report: %d figures (%zu files under %s/%s), %s, %.1f s\n", s.n_figures, s.image_files.size(),
               o.dir.c_str(), report::kFiguresFolder, s.page.c_str(), s.seconds);
@@ -34,8 +41,8 @@ void run_report(const ReportCliOptions& o) {
 void setup_report(CLI::App& app) {
   auto opts = std::make_shared<ReportCliOptions>();
   CLI::App* cmd = app.add_subcommand(
-      "report", "Figures (gnuplot) and a self-contained HTML page, DIR/report.html, for a reproduce-iso run folder");
-  cmd->add_option("DIR", opts->dir, "Run folder written by idealgas reproduce iso")->required();
+      "report", "Figures (gnuplot) and a self-contained HTML page, DIR/report.html, for a reproduce iso or sweep folder");
+  cmd->add_option("DIR", opts->dir, "Folder written by idealgas reproduce iso or idealgas sweep")->required();
   cmd->add_option("--format", opts->formats, "Image files to write: png, svg or png,svg")->capture_default_str();
   cmd->add_flag("--open-check", opts->open_check,
                 "Load the page in headless Chromium and fail unless every figure decodes");

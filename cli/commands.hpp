@@ -5,12 +5,17 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "idealgas/sweep/job_kind.hpp"
+
 namespace idealgas::cli {
 
 void setup_theory(CLI::App& app);     // cmd_theory.cpp:    idealgas theory {vmf,stationary,uniform}
 void setup_entropy(CLI::App& app);    // cmd_entropy.cpp:   idealgas entropy FILE.npy
 void setup_reproduce(CLI::App& app);  // cmd_reproduce.cpp: idealgas reproduce iso
 void setup_report(CLI::App& app);     // cmd_report.cpp:    idealgas report DIR
+void setup_simulate(CLI::App& app);   // cmd_simulate.cpp:  idealgas simulate iso CONFIG --out DIR
+void setup_sweep(CLI::App& app);      // cmd_sweep.cpp:     idealgas sweep CONFIG, sweep merge, sweep status
+void setup_analyze(CLI::App& app);    // cmd_analyze.cpp:   idealgas analyze DIR
 
 /// The command line this process was started with (recorded in result folders), shell-quoted.
 const std::string& invocation();
@@ -21,6 +26,9 @@ inline constexpr int kExitBug = 1;          // an internal error: a bug in ideal
 inline constexpr int kExitBadInput = 2;     // bad input or an unreadable/unwritable file; nothing was written
 inline constexpr int kExitDiverged = 3;     // finished, but some configurations have no measurement
 inline constexpr int kExitInterrupted = 4;  // SIGINT/SIGTERM/SIGHUP: state saved; rerun the command to resume
+
+/// The job kinds this program runs in sweeps (cmd_sweep.cpp): iso, and train where the trainer is built in.
+JobKinds job_kinds();
 
 /// Prints `value` on stdout, indented, floats in shortest round-trip form (NaN becomes null).
 void print_json(const nlohmann::json& value);

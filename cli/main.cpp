@@ -22,6 +22,7 @@ std::string shell_quote(const std::string& s) {
 
 const std::string& invocation() { return g_invocation; }
 void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << std::endl; }
+JobKinds job_kinds() { return JobKinds{{&iso_job_kind()}}; }
 }  // namespace idealgas::cli
 
 int main(int argc, char** argv) {
@@ -32,6 +33,9 @@ int main(int argc, char** argv) {
   idealgas::cli::setup_entropy(app);
   idealgas::cli::setup_reproduce(app);
   idealgas::cli::setup_report(app);
+  idealgas::cli::setup_simulate(app);
+  idealgas::cli::setup_sweep(app);
+  idealgas::cli::setup_analyze(app);
   using namespace idealgas::cli;
   idealgas::cli::g_invocation = "idealgas";
   for (int k = 1; k < argc; ++k) idealgas::cli::g_invocation += " " + shell_quote(argv[k]);

@@ -16,10 +16,13 @@ Compressibility compressibility(double P, double P_se, double V, double V_se, do
 
 Compressibility compressibility(const GridTable& table, const StationaryRow& row) {
   const double R = table.gas_constant();
-  if (table.protocol == Protocol::fixed_sphere) return compressibility(row.P, row.lambda_eff_se, row.V, 0.0, row.T, 0.0, R);
+  // T is exact where sigma^2 is the model's (isotropic noise); networks measure sigma^2 and carry T_se.
+  const double T_se = std::isfinite(row.T_se) ? row.T_se : 0.0;
+  if (table.protocol == Protocol::fixed_sphere)
+    return compressibility(row.P, row.lambda_eff_se, row.V, 0.0, row.T, T_se, R);
   // V's SE from batch means of r^2 where the table has it, else to first order from r's.
   const double V_se = std::isfinite(row.V_se) ? row.V_se : row.r_mean * row.r_se;
-  return compressibility(row.P, 0.0, row.V, V_se, row.T, 0.0, R);
+  return compressibility(row.P, 0.0, row.V, V_se, row.T, T_se, R);
 }
 
 }  // namespace idealgas

@@ -85,6 +85,7 @@ IsoStationaryTable iso_stationary_table(const IsoGrid& grid) {
     // Predictions without measured input: SDE radius, exact VMF at the protocol's T.
     const theory::StationaryState sde = theory::stationary_state(t.protocol, in);
     row.T = sde.T;
+    row.T_se = 0.0;  // sigma2 is the model's
     row.U_vmf = sde.U;
     row.S_sphere_vmf = sde.S_sphere;
     row.S_pred = sde.S;

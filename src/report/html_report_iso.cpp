@@ -10,6 +10,7 @@
 
 #include "idealgas/core/atomic_file.hpp"
 #include "idealgas/core/error.hpp"
+#include "idealgas/core/toml_json.hpp"
 #include "idealgas/report/external_program.hpp"
 #include "idealgas/report/html_report.hpp"
 
@@ -231,33 +232,6 @@ std::string v2_table(const IsoProtocolRun& p) {
 // ------------------------------------------------------------------------------------------------------
 // Run record.
 
-std::string toml_value(const nlohmann::json& v) {
-  if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-  if (v.is_number_integer()) return v.dump();
-  if (v.is_number()) {
-    const double d = v.get<double>();
-    if (std::isnan(d)) return "nan";
-    if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-    std::string s = fmt::format("{}", d);  // shortest round-trip
-    if (s.find_first_of(".eE") == std::string::npos) s += ".0";  // a TOML float, not an integer
-    return s;
-  }
-  if (v.is_string()) return v.dump();  // JSON string escapes are valid TOML basic-string escapes
-  if (v.is_array()) {
-    std::string out = "[";
-    for (std::size_t k = 0; k < v.size(); ++k) out += (k ? ", " : "") + toml_value(v[k]);
-    return out + "]";
-  }
-  if (v.is_object()) {
-    std::string out = "{";
-    bool first = true;
-    for (auto it = v.begin(); it != v.end(); ++it, first = false)
-      out += (first ? " " : ", ") + it.key() + " = " + toml_value(it.value());
-    return out + " }";
-  }
-  return "\"\"";
-}
-
 std::string run_section(const IsoRunFolder& run, const ReportOptions& options) {
   std::string out = "<h2 id=\"run\">How this run was made</h2>\n";
   out += "<p>Report drawn by <code>" + html_escape(options.command) + "</code> on " + html_escape(now_utc()) +
@@ -281,9 +255,7 @@ std::string run_section(const IsoRunFolder& run, const ReportOptions& options) {
 }  // namespace
 
 std::string config_toml(const nlohmann::json& config) {
-  std::string out = "# effective configuration of the run (run.json \"config\")\n";
-  for (auto it = config.begin(); it != config.end(); ++it) out += it.key() + " = " + toml_value(it.value()) + "\n";
-  return out;
+  return "# effective configuration of the run (run.json \"config\")\n" + json_to_toml_text(config);
 }
 
 std::string iso_report_html(const IsoRunFolder& run, const IsoFigures& figures, const std::vector<RenderedImage>& images,

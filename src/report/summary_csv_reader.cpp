@@ -12,6 +12,7 @@
 
 #include "idealgas/core/atomic_file.hpp"
 #include "idealgas/core/error.hpp"
+#include "idealgas/report/csv_records.hpp"
 #include "idealgas/report/summary_csv.hpp"
 
 namespace idealgas {
@@ -23,75 +24,6 @@ const char* const kProtocolColumn = "protocol";
 const char* const kStatusColumn = "status";
 const char* const kDuplicatesColumn = "duplicates";
 const char* const kFlagsColumn = "flags";
-
-struct Record {
-  int line = 0;  // 1-based line where the record starts
-  std::vector<std::string> fields;
-};
-
-/// RFC 4180: fields separated by commas, records by \n or \r\n, a quoted field may hold commas, newlines and
-/// doubled quotes. Blank lines are skipped.
-std::vector<Record> split_csv(const std::string& text, const std::string& source) {
-  std::vector<Record> records;
-  Record current;
-  std::string field;
-  int line = 1;
-  current.line = 1;
-  bool in_quotes = false, field_was_quoted = false, record_has_content = false;
-  auto end_field = [&] {
-    current.fields.push_back(field);
-    field.clear();
-    field_was_quoted = false;
-  };
-  for (std::size_t k = 0; k < text.size(); ++k) {
-    const char c = text[k];
-    if (in_quotes) {
-      if (c == '"') {
-        if (k + 1 < text.size() && text[k + 1] == '"') {
-          field += '"';
-          ++k;
-        } else {
-          in_quotes = false;
-        }
-      } else {
-        if (c == '\n') ++line;
-        field += c;
-      }
-      continue;
-    }
-    if (c == '"') {
-      if (!field.empty() || field_was_quoted)
-        throw InputError(fmt::format("{} line {}: a quote inside an unquoted field ('{}\"'); quote the whole field "
-                                     "and double inner quotes (RFC 4180)", source, line, field));
-      in_quotes = field_was_quoted = record_has_content = true;
-    } else if (c == ',') {
-      end_field();
-      record_has_content = true;
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && k + 1 < text.size() && text[k + 1] == '\n') ++k;
-      if (record_has_content || !field.empty()) {
-        end_field();
-        records.push_back(std::move(current));
-      }
-      current = Record{};
-      current.line = ++line;
-      field.clear();
-      field_was_quoted = record_has_content = false;
-    } else {
-      if (field_was_quoted)
-        throw InputError(fmt::format("{} line {}: text after a closing quote; a quoted field must end at the comma",
-                                     source, line));
-      field += c;
-      record_has_content = true;
-    }
-  }
-  if (in_quotes) throw InputError(fmt::format("{} line {}: a quoted field is never closed", source, current.line));
-  if (record_has_content || !field.empty()) {
-    end_field();
-    records.push_back(std::move(current));
-  }
-  return records;
-}
 
 /// A float as written by fmt ("0.001", "1e-05", "nan", "inf", "-inf"); the whole field must be the number.
 bool parse_double(const std::string& s, double& out) {
@@ -131,7 +63,7 @@ SummaryCsv parse_summary_csv(const std::string& text, const std::string& source,
   SummaryCsv out;
   out.table.d = require_dimension("d (run.json config)", d);
   require_positive("sigma2 (run.json config)", sigma2);  // rows without a sigma2 column take the run's
-  const std::vector<Record> records = split_csv(text, source);
+  const std::vector<CsvRecord> records = split_csv(text, source);
   if (records.empty()) throw InputError(fmt::format("{} is empty; expected a header line and one row per configuration", source));
   if (records.size() == 1) throw InputError(fmt::format("{} has a header but no rows", source));
 
@@ -174,7 +106,7 @@ SummaryCsv parse_summary_csv(const std::string& text, const std::string& source,
   std::vector<std::string> status(n_rows, "ok");
   int max_i = 0, max_j = 0;
   for (std::size_t r = 0; r < n_rows; ++r) {
-    const Record& rec = records[r + 1];
+    const CsvRecord& rec = records[r + 1];
     if (rec.fields.size() != out.columns.size())
       throw InputError(fmt::format("{} line {}: {} fields, the header has {}", source, rec.line, rec.fields.size(),
                                    out.columns.size()));

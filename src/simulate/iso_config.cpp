@@ -5,6 +5,7 @@
 #include <limits>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -76,10 +77,15 @@ LogRange get_range(const toml::node& node, const std::string& key, const std::st
   return {get_double((*arr)[0], key, source), get_double((*arr)[1], key, source)};
 }
 
-// Keys by the schedule that uses them.
-const std::set<std::string> kCommonKeys = {"d", "sigma2", "seed", "grid", "threads", "protocols", "eta", "eta_eff",
-                                           "lambda", "radius", "checkpoint_seconds", "schedule", "iterations",
-                                           "log_stride", "rotate_entropy"};
+// Keys of both forms (model, run), of the grid form, of the point form, and by the schedule that uses them.
+const std::set<std::string> kCommonKeys = {"d",        "sigma2",     "seed",          "threads", "checkpoint_seconds",
+                                           "schedule", "iterations", "log_stride",    "rotate_entropy"};
+const std::set<std::string> kGridKeys = {"grid", "protocols", "eta", "eta_eff", "lambda", "radius"};
+const std::set<std::string> kPointKeys = {"protocol", "eta", "eta_eff", "lambda", "radius"};
+// Settings that change no number of a run.
+const char* const kNotResultRelevant[] = {"threads", "checkpoint_seconds", "protocols"};
+
+enum class Form { grid, point };
 const std::set<std::string> kPaperKeys = {"stationary_logs", "queue_size", "queue_stride", "entropy_stride",
                                           "entropy_window"};
 const std::set<std::string> kDynamicsKeys = {"burn_in_relaxations", "window_relaxations", "snapshot_relaxations",
@@ -166,7 +172,7 @@ nlohmann::json IsoConfig::to_json() const {
 
 nlohmann::json IsoConfig::result_relevant_json() const {
   nlohmann::json j = to_json();
-  for (const char* key : {"threads", "checkpoint_seconds", "protocols"}) j.erase(key);
+  for (const char* key : kNotResultRelevant) j.erase(key);
   return j;
 }
 
@@ -174,23 +180,56 @@ IsoConfig IsoConfig::from_toml_file(const std::string& path) {
   return from_toml_string(read_file(path), path);
 }
 
-IsoConfig IsoConfig::from_toml_string(const std::string& toml_text, const std::string& source) {
-  toml::table table;
+namespace {
+
+toml::table parse_toml(const std::string& toml_text, const std::string& source) {
   try {
-    table = toml::parse(toml_text, source);
+    return toml::parse(toml_text, source);
   } catch (const toml::parse_error& e) {
     throw InputError(fmt::format("{}:{}:{}: not valid TOML: {}", source, e.source().begin.line,
                                  e.source().begin.column, e.description()));
   }
+}
+
+// The protocol's two hyperparameter keys in grid order.
+std::pair<const char*, const char*> hyperparameter_keys(Protocol p) {
+  switch (p) {
+    case Protocol::fixed_lr: return {"eta", "lambda"};
+    case Protocol::fixed_elr: return {"eta_eff", "lambda"};
+    case Protocol::fixed_sphere: return {"eta_eff", "radius"};
+  }
+  return {"", ""};
+}
+
+IsoConfig read_config(const toml::table& table, const std::string& source, Form form) {
   IsoConfig c;
   IsoSchedule& s = c.schedule;
   constexpr long long kMaxLong = std::numeric_limits<long long>::max();
-  // The schedule decides which keys are valid, so read it first.
+  // The schedule decides which keys are valid, and the protocol which hyperparameters, so read them first.
   if (const toml::node* node = table.get("schedule")) s.kind = parse_schedule(get_string(*node, "schedule", source));
+  Protocol point_protocol = Protocol::fixed_lr;
+  if (form == Form::point) {
+    const toml::node* node = table.get("protocol");
+    if (!node)
+      throw InputError(fmt::format("{}: missing key 'protocol': one configuration names its protocol (lr, elr or "
+                                   "sphere) and its two hyperparameters, e.g. protocol = \"lr\", eta = 0.01, "
+                                   "lambda = 0.001",
+                                   source));
+    try {
+      point_protocol = parse_protocol(get_string(*node, "protocol", source));
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: key 'protocol': {}", source, e.what()));
+    }
+  }
+  const std::set<std::string>& form_keys = form == Form::grid ? kGridKeys : kPointKeys;
   const std::set<std::string>& own = s.kind == ScheduleKind::paper ? kPaperKeys : kDynamicsKeys;
   const std::set<std::string>& other = s.kind == ScheduleKind::paper ? kDynamicsKeys : kPaperKeys;
-  std::vector<std::string> known(kCommonKeys.begin(), kCommonKeys.end());
-  known.insert(known.end(), own.begin(), own.end());
+  std::set<std::string> known_set(kCommonKeys);
+  known_set.insert(form_keys.begin(), form_keys.end());
+  known_set.insert(own.begin(), own.end());
+  const std::vector<std::string> known(known_set.begin(), known_set.end());
+  const auto [first_key, second_key] = hyperparameter_keys(point_protocol);
+  double first = kNaN, second = kNaN;
   for (auto&& [key_view, node] : table) {
     const std::string key(key_view.str());
     if (other.count(key))
@@ -198,13 +237,18 @@ IsoConfig IsoConfig::from_toml_string(const std::string& toml_text, const std::s
                                    source, key, schedule_name(s.kind == ScheduleKind::paper ? ScheduleKind::dynamics
                                                                                             : ScheduleKind::paper),
                                    schedule_name(s.kind)));
-    if (!kCommonKeys.count(key) && !own.count(key))
-      throw InputError(fmt::format("{}: unknown key '{}'{}; valid keys are: {}", source, key,
-                                   did_you_mean(key, known), fmt::join(known, ", ")));
+    if (!known_set.count(key)) {
+      const std::string hint =
+          form == Form::point && kGridKeys.count(key)
+              ? " (one configuration has no grid or protocol list: give protocol and its two hyperparameters)"
+              : did_you_mean(key, known);
+      throw InputError(fmt::format("{}: unknown key '{}'{}; valid keys are: {}", source, key, hint,
+                                   fmt::join(known, ", ")));
+    }
     if (key == "d") c.d = get_int(node, key, source, 2, kMaxLong);
     else if (key == "sigma2") c.sigma2 = get_double(node, key, source);
     else if (key == "seed") c.seed = static_cast<std::uint64_t>(get_int(node, key, source, 0, kMaxLong));
-    else if (key == "grid") c.grid = static_cast<int>(get_int(node, key, source, 1, kMaxGrid));
+    else if (key == "grid") c.grid = static_cast<int>(get_int(node, key, source, 1, IsoConfig::kMaxGrid));
     else if (key == "threads") c.threads = static_cast<int>(get_int(node, key, source, 0, 4096));
     else if (key == "protocols") {
       const toml::array* arr = node.as_array();
@@ -218,6 +262,12 @@ IsoConfig IsoConfig::from_toml_string(const std::string& toml_text, const std::s
           throw InputError(fmt::format("{}: 'protocols' lists {} twice", source, protocol_name(proto)));
         c.protocols.push_back(proto);
       }
+    } else if (key == "protocol") continue;  // read above
+    else if (form == Form::point && kPointKeys.count(key)) {
+      if (key != first_key && key != second_key)
+        throw InputError(fmt::format("{}: key '{}' is not a hyperparameter of protocol '{}', which takes {} and {}",
+                                     source, key, protocol_name(point_protocol), first_key, second_key));
+      (key == first_key ? first : second) = get_double(node, key, source);
     } else if (key == "eta") c.eta = get_range(node, key, source);
     else if (key == "eta_eff") c.eta_eff = get_range(node, key, source);
     else if (key == "lambda") c.lambda = get_range(node, key, source);
@@ -240,7 +290,64 @@ IsoConfig IsoConfig::from_toml_string(const std::string& toml_text, const std::s
     else if (key == "batches") s.batches = get_int(node, key, source, 2, kMaxLong);
     else if (key == "max_iterations") s.max_iterations = get_int(node, key, source, 1, kMaxLong);
   }
+  if (form == Form::point) {
+    for (const auto& [name, value] : {std::pair{first_key, first}, std::pair{second_key, second}})
+      if (std::isnan(value))
+        throw InputError(fmt::format("{}: missing key '{}': protocol '{}' takes {} and {}", source, name,
+                                     protocol_name(point_protocol), first_key, second_key));
+    try {
+      ProtocolParams::make(point_protocol, first, second);  // positive and finite
+    } catch (const InputError& e) {
+      throw InputError(fmt::format("{}: {}", source, e.what()));
+    }
+    c.grid = 1;
+    c.protocols = {point_protocol};
+    if (point_protocol == Protocol::fixed_lr) c.eta = {first, first};
+    else c.eta_eff = {first, first};
+    if (point_protocol == Protocol::fixed_sphere) c.radius = {second, second};
+    else c.lambda = {second, second};
+  }
   return c;
+}
+
+}  // namespace
+
+IsoConfig IsoConfig::from_toml_string(const std::string& toml_text, const std::string& source) {
+  return read_config(parse_toml(toml_text, source), source, Form::grid);
+}
+
+IsoConfig IsoConfig::point_from_toml_file(const std::string& path) {
+  return point_from_toml_string(read_file(path), path);
+}
+
+IsoConfig IsoConfig::point_from_toml_string(const std::string& toml_text, const std::string& source) {
+  return read_config(parse_toml(toml_text, source), source, Form::point);
+}
+
+bool IsoConfig::is_point() const {
+  if (grid != 1 || protocols.size() != 1) return false;
+  const Protocol p = protocols.front();
+  const LogRange first = p == Protocol::fixed_lr ? eta : eta_eff;
+  const LogRange second = p == Protocol::fixed_sphere ? radius : lambda;
+  return first.lo == first.hi && second.lo == second.hi;
+}
+
+nlohmann::json IsoConfig::point_json() const {
+  IDEALGAS_ASSERT(is_point(), "point_json of a grid config");
+  nlohmann::json j = to_json();
+  for (const std::string& key : kGridKeys) j.erase(key);
+  const Protocol p = protocols.front();
+  const auto [first_key, second_key] = hyperparameter_keys(p);
+  j["protocol"] = protocol_name(p);
+  j[first_key] = (p == Protocol::fixed_lr ? eta : eta_eff).lo;
+  j[second_key] = (p == Protocol::fixed_sphere ? radius : lambda).lo;
+  return j;
+}
+
+nlohmann::json IsoConfig::point_result_relevant_json() const {
+  nlohmann::json j = point_json();
+  for (const char* key : kNotResultRelevant) j.erase(key);
+  return j;
 }
 
 }  // namespace idealgas

@@ -59,7 +59,7 @@ TEST_F(ReproduceCli, WritesSummariesChecksAndTheRunRecord) {
   for (const char* p : {"lr", "elr", "sphere"}) {
     const std::string csv = slurp(dir_ / "out" / p / "summary.csv");
     EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 9) << p;  // header + 3x3 configurations
-    EXPECT_EQ(csv.rfind("protocol,i,j,eta,lambda,radius,sigma2,sigma2_se,T,P,V,V_se,Z,Z_se,U,U_se,", 0), 0u)
+    EXPECT_EQ(csv.rfind("protocol,i,j,eta,lambda,radius,sigma2,sigma2_se,T,T_se,P,V,V_se,Z,Z_se,U,U_se,", 0), 0u)
         << csv.substr(0, 80);
     for (const char* column : {",U_ess,", ",r_ess,", ",tau_model,", ",r_one_step,", ",flags,"})
       EXPECT_NE(csv.find(column), std::string::npos) << column;

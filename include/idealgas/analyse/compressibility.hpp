@@ -15,7 +15,8 @@ struct Compressibility {
 /// finite or P, V, T, R is not positive.
 Compressibility compressibility(double P, double P_se, double V, double V_se, double T, double T_se, double R);
 
-/// One grid row: T is the protocol's closed form (exact); lr, elr: P = lambda exact, V = mean r^2/2 with SE V_se
+/// One grid row: T is the protocol's closed form, with SE T_se where sigma^2 is measured (networks; NaN = exact);
+/// lr, elr: P = lambda exact, V = mean r^2/2 with SE V_se
 /// (or r_mean r_se, first order, when the table has no V_se); sphere: V = r^2/2 exact, P = lambda_eff with
 /// lambda_eff_se.
 Compressibility compressibility(const GridTable& table, const StationaryRow& row);

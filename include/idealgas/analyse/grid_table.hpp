@@ -20,10 +20,10 @@ struct StationaryRow {
   double radius = kNaN;  // sphere: the fixed radius r; lr, elr: NaN
 
   // Thermodynamic state. sigma2 = Tr Sigma(w_hat)/(d-1) of this configuration (isotropic model: the model's,
-  // exact, SE 0; networks: measured). T from the protocol's closed form (theory.md §3) with that sigma2;
-  // P = lambda (lr, elr) or the measured lambda_eff (sphere); V = measured mean of r^2/2 (sphere: r^2/2).
+  // exact, SE 0; networks: measured). T from the protocol's closed form (theory.md §3) with that sigma2 (T_se from
+  // sigma2's); P = lambda (lr, elr) or the measured lambda_eff (sphere); V = measured mean of r^2/2 (sphere: r^2/2).
   double sigma2 = kNaN, sigma2_se = kNaN;
-  double T = kNaN, P = kNaN, V = kNaN, V_se = kNaN;
+  double T = kNaN, T_se = kNaN, P = kNaN, V = kNaN, V_se = kNaN;
   double Z = kNaN, Z_se = kNaN;  // compressibility P V / (R T): 1 for the ideal gas (theory.md §3)
 
   // Measured stationary averages (means over the stationary window) and their standard errors.
@@ -52,6 +52,15 @@ struct StationaryRow {
   double lambda_eff_sde = kNaN, lambda_eff_discrete = kNaN;  // sphere: (d-1)T/r^2 and the discrete form (App. H)
   double lambda_eff_one_step = kNaN;             // sphere: from the one-step norm identity
 };
+
+/// One numeric field of StationaryRow and its name: the columns of summary.csv and the keys of summary.json
+/// (report/summary_csv.hpp, summary_json.hpp) and every per-field operation (e.g. combining replicas).
+struct StationaryColumn {
+  const char* name;
+  double StationaryRow::*field;
+};
+/// Every numeric field, in summary.csv's column order.
+const std::vector<StationaryColumn>& stationary_row_columns();
 
 struct GridTable {
   Protocol protocol = Protocol::fixed_lr;

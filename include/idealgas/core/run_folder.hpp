@@ -11,11 +11,16 @@ namespace idealgas {
 /// Validates a folder given on the command line (non-empty, not a file) and names the flag in the error.
 std::filesystem::path require_output_folder(const std::string& flag, const std::string& path);
 
-/// Holds an exclusive flock on DIR/.lock for its lifetime (created with the folder). A second run into the same
-/// folder gets an InputError naming the folder, instead of two runs interleaving their writes.
+/// Exclusive: one process owns the folder. Shared: several processes work in it side by side (the shards of a
+/// sweep, each in its own subfolders) while no exclusive owner may enter.
+enum class LockMode { exclusive, shared };
+
+/// Holds a flock on FOLDER/NAME (default DIR/.lock) for its lifetime (created with the folder). A second run into
+/// the same folder gets an InputError naming the folder, instead of two runs interleaving their writes.
 class RunFolderLock {
  public:
-  explicit RunFolderLock(const std::filesystem::path& folder);
+  explicit RunFolderLock(const std::filesystem::path& folder, LockMode mode = LockMode::exclusive,
+                         const std::string& name = ".lock");
   ~RunFolderLock();
   RunFolderLock(const RunFolderLock&) = delete;
   RunFolderLock& operator=(const RunFolderLock&) = delete;
@@ -24,8 +29,12 @@ class RunFolderLock {
   int fd_ = -1;
 };
 
+/// True if some process holds a lock on FOLDER/NAME (a run is in progress there). Creates nothing.
+bool folder_locked(const std::filesystem::path& folder, const std::string& name = ".lock");
+
 /// Removes `*.tmp.<pid>` files (left by atomic writes that a kill interrupted) anywhere under `folder`.
-/// Call while holding the folder's lock. Returns how many were removed.
-int remove_stale_temporaries(const std::filesystem::path& folder);
+/// Call while holding the folder's lock. Returns how many were removed. With `recursive` false, only files directly
+/// in `folder` (a folder whose subfolders other processes own).
+int remove_stale_temporaries(const std::filesystem::path& folder, bool recursive = true);
 
 }  // namespace idealgas

@@ -15,18 +15,10 @@
 #include <nlohmann/json.hpp>
 
 #include "idealgas/report/iso_report.hpp"
+#include "idealgas/run/iso_grid_run.hpp"
 #include "idealgas/simulate/iso_config.hpp"
 
 namespace idealgas {
-
-struct IsoProgress {
-  Protocol protocol;
-  double fraction = 0.0;         // of this protocol's work (configuration-iterations), 0..1
-  double elapsed_seconds = 0.0;  // since this protocol (re)started in this process
-  double eta_seconds = 0.0;      // estimated time left for this protocol
-  long long resumed_from = 0;    // iteration of the checkpoint it resumed from (0 = fresh)
-  bool finished = false;
-};
 
 struct IsoReproductionOptions {
   IsoConfig config;                      // validated; config.protocols are the grids to run now

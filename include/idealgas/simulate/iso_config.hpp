@@ -45,6 +45,23 @@ struct IsoConfig {
   static IsoConfig from_toml_file(const std::string& path);
   /// Same as from_toml_file, from a TOML string (`source` names it in errors).
   static IsoConfig from_toml_string(const std::string& toml_text, const std::string& source);
+
+  // One configuration (what `idealgas simulate iso` and a sweep's iso jobs run): `protocol` and exactly the
+  // protocol's two hyperparameters as numbers (lr: eta, lambda; elr: eta_eff, lambda; sphere: eta_eff, radius)
+  // beside the model and schedule keys; no grid, protocols or ranges. It is held as a 1 x 1 grid: grid = 1,
+  // protocols = {protocol}, the protocol's two ranges [x, x] (the other ranges keep their unused defaults), so
+  // that it runs, and draws its noise, exactly like that configuration of any grid holding it.
+
+  /// Reads a one-configuration TOML file; InputError names the key, the value and what is accepted.
+  static IsoConfig point_from_toml_file(const std::string& path);
+  static IsoConfig point_from_toml_string(const std::string& toml_text, const std::string& source);
+  /// True if this is one configuration (grid 1, one protocol, the protocol's two ranges of one value each).
+  bool is_point() const;
+  /// to_json() of one configuration in point form: "protocol" and its two hyperparameters as numbers, no grid,
+  /// protocols or ranges (what point_from_toml_string reads back). Requires is_point().
+  nlohmann::json point_json() const;
+  /// point_json() less threads and checkpoint_seconds (what a folder or checkpoint must match).
+  nlohmann::json point_result_relevant_json() const;
 };
 
 /// `n` log-spaced values from lo to hi inclusive: 10^(log10 lo + k (log10 hi - log10 lo)/(n-1)), like numpy.

@@ -1,0 +1,97 @@
+#include "idealgas/analyse/grid_analysis.hpp"
+
+#include <cmath>
+
+#include "idealgas/analyse/compressibility.hpp"
+#include "idealgas/analyse/paper_table4.hpp"
+#include "idealgas/analyse/sigma2_collapse.hpp"
+#include "idealgas/analyse/validation_checks.hpp"
+
+namespace idealgas {
+
+namespace {
+
+nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+nlohmann::json compressibility_json(const AssembledGrid& g) {
+  const GridTable& t = g.table;
+  nlohmann::json rows = nlohmann::json::array();
+  double sum = 0.0, worst = kNaN, worst_se = kNaN, worst_z = kNaN;
+  int n = 0;
+  for (const StationaryRow& r : t.rows) {
+    const Compressibility z = compressibility(t, r);
+    const double distance = z.Z_se > 0.0 ? (z.Z - 1.0) / z.Z_se : kNaN;
+    rows.push_back({{"i", r.i},
+                    {"j", r.j},
+                    {"eta", number(r.eta)},
+                    {t.protocol == Protocol::fixed_sphere ? "radius" : "lambda",
+                     number(t.protocol == Protocol::fixed_sphere ? r.radius : r.lambda)},
+                    {"Z", number(z.Z)},
+                    {"Z_se", number(z.Z_se)},
+                    {"Z_minus_1_over_se", number(distance)}});
+    if (!std::isfinite(z.Z)) continue;
+    sum += z.Z;
+    ++n;
+    if (!(std::abs(z.Z - 1.0) <= std::abs(worst - 1.0))) {
+      worst = z.Z;
+      worst_se = z.Z_se;
+    }
+    if (std::isfinite(distance) && !(std::abs(distance) <= std::abs(worst_z))) worst_z = distance;
+  }
+  return {{"rows", rows},
+          {"n", n},
+          {"mean", number(n > 0 ? sum / n : kNaN)},
+          {"max_abs_Z_minus_1", number(std::abs(worst - 1.0))},
+          {"at_max_Z", number(worst)},
+          {"at_max_Z_se", number(worst_se)},
+          {"max_abs_Z_minus_1_over_se", number(std::abs(worst_z))}};
+}
+
+}  // namespace
+
+std::string grid_file_stem(const AssembledGrid& g) {
+  std::string stem = protocol_name(g.table.protocol);
+  if (!g.group.empty()) {
+    stem += "_";
+    for (char c : g.group) {
+      const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                        c == '=' || c == '-';
+      stem += keep ? c : '_';
+    }
+  }
+  return stem;
+}
+
+nlohmann::json analyse_grid(const AssembledGrid& g, const GridAnalysisOptions& options) {
+  const GridTable& t = g.table;
+  nlohmann::json out = validation_report(t);  // protocol, d, R, shape, v1..v4 (each or its error)
+  out["group"] = g.group;
+  out["max_replicas"] = g.max_replicas;
+  nlohmann::json missing = nlohmann::json::array();
+  for (std::size_t k = 0; k < g.status.size(); ++k)
+    if (g.status[k] != "ok")
+      missing.push_back({{"i", t.rows[k].i}, {"j", t.rows[k].j}, {"eta", number(t.rows[k].eta)}, {"why", g.status[k]}});
+  out["points_without_result"] = missing;
+  out["sigma2_collapse"] = to_json(check_sigma2_collapse(t));
+  double t_min = kNaN, t_max = kNaN;
+  for (const StationaryRow& r : t.rows) {
+    if (!std::isfinite(r.T)) continue;
+    t_min = std::isnan(t_min) ? r.T : std::min(t_min, r.T);
+    t_max = std::isnan(t_max) ? r.T : std::max(t_max, r.T);
+  }
+  out["temperature"] = {{"min", number(t_min)}, {"max", number(t_max)}};
+  Table4 table4 = maxwell_table4(g, options.table4);
+  if (!options.paper_setup.empty())
+    for (const PaperTable4Value& paper : paper_table4(options.paper_setup, t.protocol))
+      for (Table4Value& v : table4.values)
+        if (v.name == paper.name) v.paper = paper.value;
+  out["table4"] = to_json(table4);
+  out["compressibility"] = compressibility_json(g);
+  nlohmann::json calibration = nlohmann::json::array();
+  for (const ReplicaCalibration& c : replica_calibration(g))
+    calibration.push_back({{"quantity", c.quantity}, {"sd_over_se", number(c.sd_over_se)}, {"n_points", c.n_points}});
+  out["replica_calibration"] = calibration;
+  return out;
+}
+
+}  // namespace idealgas

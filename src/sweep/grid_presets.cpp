@@ -1,0 +1,85 @@
+#include "idealgas/sweep/grid_presets.hpp"
+
+#include <fmt/format.h>
+
+#include "idealgas/core/error.hpp"
+#include "idealgas/core/suggest.hpp"
+
+namespace idealgas {
+
+namespace {
+
+// The paper's isotropic-noise grids (reference-setup.md §1): 17 log-spaced values per axis over [1e-3, 1e-1]
+// (sphere radius [0.1, 10]), d = 3, sigma^2 = 1, seed 42, the default (dynamics) schedule with at least 2,000,000
+// iterations: the configurations of `reproduce iso`, bit for bit.
+std::string paper_iso(const char* protocol, const char* first, const char* second, const char* second_range) {
+  return fmt::format(R"toml(kind = "iso"
+description = "paper isotropic-noise grid, {0}: 17 x 17 ({1} x {2}), d = 3, sigma2 = 1 (reference-setup.md §1)"
+
+[base]
+protocol = "{0}"
+d = 3
+sigma2 = 1.0
+seed = 42
+
+[[axis]]
+key = "{1}"
+log = [1e-3, 1e-1, 17]
+
+[[axis]]
+key = "{2}"
+log = {3}
+)toml",
+                     protocol, first, second, second_range);
+}
+
+std::vector<GridPreset> make_presets() {
+  std::vector<GridPreset> p;
+  p.push_back({"paper-iso-lr", "paper Fig. 1: fixed LR, 17 x 17 (eta x lambda), isotropic noise, d = 3",
+               paper_iso("lr", "eta", "lambda", "[1e-3, 1e-1, 17]")});
+  p.push_back({"paper-iso-elr", "paper Fig. 4: fixed ELR, 17 x 17 (eta_eff x lambda), isotropic noise, d = 3",
+               paper_iso("elr", "eta_eff", "lambda", "[1e-3, 1e-1, 17]")});
+  p.push_back({"paper-iso-sphere", "paper Fig. 3: fixed sphere, 17 x 17 (eta_eff x radius), isotropic noise, d = 3",
+               paper_iso("sphere", "eta_eff", "radius", "[0.1, 10.0, 17]")});
+  // Fast corner of the fixed-LR grid: relaxation times of 25-2500 iterations, so every configuration finishes in a
+  // fraction of a second under the dynamics schedule.
+  p.push_back({"iso-small", "3 x 3 fixed-LR isotropic grid (eta, lambda in [1e-2, 1e-1]), d = 3: seconds, for trying things",
+               R"toml(kind = "iso"
+description = "3 x 3 fixed-LR isotropic-noise grid for trying things (seconds)"
+
+[base]
+protocol = "lr"
+d = 3
+sigma2 = 1.0
+seed = 42
+iterations = 20000
+
+[[axis]]
+key = "eta"
+log = [1e-2, 1e-1, 3]
+
+[[axis]]
+key = "lambda"
+log = [1e-2, 1e-1, 3]
+)toml"});
+  return p;
+}
+
+}  // namespace
+
+const std::vector<GridPreset>& grid_presets() {
+  static const std::vector<GridPreset> presets = make_presets();
+  return presets;
+}
+
+const GridPreset& find_grid_preset(const std::string& name) {
+  std::vector<std::string> names;
+  for (const GridPreset& p : grid_presets()) {
+    if (p.name == name) return p;
+    names.push_back(p.name);
+  }
+  throw InputError(fmt::format("--preset '{}' is not a grid preset{}; idealgas sweep --list-presets lists them", name,
+                               did_you_mean(name, names)));
+}
+
+}  // namespace idealgas
