@@ -1,0 +1,27 @@
+// Named configurations for `idealgas train --preset NAME` (docs/train.md lists them): one per paper setup and
+// protocol (reference-setup.md §2, the centre of the plotted grid) and CPU-sized Fashion-MNIST runs. A preset is
+// TOML text applied over the defaults; a config file and --set overrides go on top.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace idealgas::train {
+
+struct Preset {
+  std::string name;
+  std::string description;  // one line
+  std::string toml;         // settings over the defaults
+};
+
+/// Every preset, in the order --list-presets prints them.
+const std::vector<Preset>& presets();
+/// The preset called `name`; InputError with the closest names and a pointer to --list-presets otherwise.
+const Preset& find_preset(const std::string& name);
+
+/// Levenshtein distance (did-you-mean suggestions for keys and preset names).
+std::size_t edit_distance(const std::string& a, const std::string& b);
+/// " (did you mean 'x'?)" for the closest candidate within a small distance, else "".
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
+
+}  // namespace idealgas::train
