@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
-#include "idealgas/analyse/grid_table.hpp"
+#include "idealgas/protocol/protocol.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/theory/ideal_gas.hpp"
 #include "idealgas/theory/vmf.hpp"

@@ -10,9 +10,14 @@ packages=(
   libtomlplusplus-dev libcli11-dev nlohmann-json3-dev libfmt-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox
+  libtorch-dev libgoogle-perftools-dev dataset-fashion-mnist
+  python3 python3-dev python3-numpy python3-pybind11 pybind11-dev python3-pytest python3-torch
+  clang libfuzzer-14-dev libclang-rt-14-dev
+  chromium fonts-dejavu-core
+  slurmctld slurmd slurm-client munge
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(python3 python3-numpy python3-scipy python3-sklearn python3-torch python3-mpmath hyperfine bc)
+  packages+=(python3-scipy python3-sklearn python3-mpmath hyperfine bc)
 fi
 
 missing=()

@@ -37,11 +37,11 @@ IsoStationaryTable iso_stationary_table(const IsoGrid& grid) {
         row.lambda = in.lambda = w.protocol.lambda;
         break;
       case Protocol::fixed_elr:
-        row.eta = in.eta_eff = w.protocol.eta;
+        row.eta = in.eta_eff = w.protocol.eta_eff;
         row.lambda = in.lambda = w.protocol.lambda;
         break;
       case Protocol::fixed_sphere:
-        row.eta = in.eta_eff = w.protocol.eta;
+        row.eta = in.eta_eff = w.protocol.eta_eff;
         row.radius = in.radius = w.protocol.radius;
         break;
     }

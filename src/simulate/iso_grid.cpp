@@ -27,7 +27,7 @@ constexpr int kStationaryBatches = BatchMeans::kDefaultBatches;
 
 std::uint64_t iso_noise_key(std::uint64_t master_seed, const ProtocolParams& p, long long d, double sigma2) {
   return derive_stream_key(master_seed, {static_cast<std::uint64_t>(StreamPurpose::gradient_noise),
-                                         static_cast<std::uint64_t>(p.kind), double_bits(p.eta),
+                                         static_cast<std::uint64_t>(p.kind), double_bits(p.first()),
                                          double_bits(p.lambda), double_bits(p.radius),
                                          static_cast<std::uint64_t>(d), double_bits(sigma2)});
 }
@@ -101,8 +101,8 @@ void IsoGrid::advance_walker_fixed(IsoWalker& walker, long long target) const {
     if (t > stationary_start && sphere) {
       // lambda_eff = (E|w_tilde| - r)/(eta_eff r^3), Eq. 82. The growth is O(eta_eff^2) and noisy, so it
       // is averaged over every iteration of the window (theory.md §5).
-      const double r = info.norm_before;
-      walker.lambda_eff.add(info.norm_growth / (walker.protocol.eta * r * r * r));
+      const double r = std::sqrt(info.step.norm_sq_before);
+      walker.lambda_eff.add(info.step.norm_growth / (walker.protocol.eta_eff * r * r * r));
     }
     if ((end - t) % s.log_stride == 0) {
       double norm_sq = 0.0, dot = 0.0;

@@ -33,9 +33,9 @@ TEST(IsoStep, FixedLrMatchesHandComputation) {
   EXPECT_NEAR(w[1], -0.08, kTol);
   EXPECT_NEAR(w[2], 3.8264, kTol);
   EXPECT_NEAR(info.cos_mu, 0.8, kTol);
-  EXPECT_NEAR(info.norm_before, 5.0, kTol);
+  EXPECT_NEAR(std::sqrt(info.step.norm_sq_before), 5.0, kTol);
   // Exact identity: (1 - 0.05)^2 * 25 + 0.01 * 0.8336.
-  EXPECT_NEAR(info.pre_projection_norm_sq, 0.95 * 0.95 * 25.0 + 0.01 * 0.8336, 1e-13);
+  EXPECT_NEAR(info.step.pre_projection_norm_sq, 0.95 * 0.95 * 25.0 + 0.01 * 0.8336, 1e-13);
 }
 
 TEST(IsoStep, FixedElrScalesTheWholeStepByTheSquaredNorm) {
@@ -54,8 +54,8 @@ TEST(IsoStep, SphereStepsWithoutDecayThenProjects) {
   const auto info = iso_step(m, ProtocolParams::make(Protocol::fixed_sphere, 0.004, 5.0), w, kEps);
   // w_tilde = w - 0.1 g_B = (2.9648, -0.08, 4.0264); |w_tilde|^2 = 25 + 0.01 * 0.8336 = 25.008336.
   const double norm_tilde = std::sqrt(25.008336);
-  EXPECT_NEAR(info.pre_projection_norm_sq, 25.008336, 1e-13);
-  EXPECT_NEAR(info.norm_growth, norm_tilde - 5.0, 1e-15);
+  EXPECT_NEAR(info.step.pre_projection_norm_sq, 25.008336, 1e-13);
+  EXPECT_NEAR(info.step.norm_growth, norm_tilde - 5.0, 1e-15);
   EXPECT_NEAR(w[0], 5.0 * 2.9648 / norm_tilde, kTol);
   EXPECT_NEAR(w[1], 5.0 * -0.08 / norm_tilde, kTol);
   EXPECT_NEAR(w[2], 5.0 * 4.0264 / norm_tilde, kTol);

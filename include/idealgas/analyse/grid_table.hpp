@@ -4,21 +4,12 @@
 #pragma once
 
 #include <cmath>
-#include <limits>
 #include <string>
 #include <vector>
 
+#include "idealgas/protocol/protocol.hpp"
+
 namespace idealgas {
-
-/// The three training protocols of theory.md §2.
-enum class Protocol { fixed_lr, fixed_elr, fixed_sphere };
-
-/// "lr", "elr", "sphere".
-const char* protocol_name(Protocol p);
-/// Inverse of protocol_name; throws InputError naming the accepted values.
-Protocol parse_protocol(const std::string& name);
-
-inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 struct StationaryRow {
   // Grid position: i indexes the first hyperparameter (eta for lr, eta_eff for elr and sphere),

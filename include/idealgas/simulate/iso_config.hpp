@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "idealgas/analyse/grid_table.hpp"
+#include "idealgas/protocol/protocol.hpp"
 
 namespace idealgas {
 

@@ -13,7 +13,7 @@
 #include "idealgas/measure/batch_means.hpp"
 #include "idealgas/simulate/iso_config.hpp"
 #include "idealgas/simulate/iso_model.hpp"
-#include "idealgas/simulate/protocol.hpp"
+#include "idealgas/protocol/protocol.hpp"
 
 namespace idealgas {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "idealgas/simulate/protocol.hpp"
+#include "idealgas/protocol/protocol.hpp"
 
 namespace idealgas {
 
@@ -24,12 +24,10 @@ struct IsoModel {
 /// The one initial direction of every configuration of a grid (from the master seed), unit norm.
 std::vector<double> iso_initial_direction(long long d, std::uint64_t master_seed);
 
-/// What one update measured on the way (for lambda_eff and diagnostics).
+/// What one update measured on the way: the protocol's record and the loss before the update.
 struct IsoStepInfo {
-  double norm_before;           // |w| before the update
-  double pre_projection_norm_sq;  // |w - step (g + wd w)|^2 before any projection
-  double norm_growth;           // sphere only: |w_tilde| - |w| before projection, without cancellation; else 0
-  double cos_mu;                // <mu, w_hat> before the update: the loss is 1 + cos_mu
+  StepRecord step;  // norms before / before projection, step size, |g_B|^2, sphere norm growth
+  double cos_mu;    // <mu, w_hat> before the update: the loss is 1 + cos_mu
 };
 
 /// One update of `w` (in place, [d]) under `protocol`, with `eps` ([d]) standard normal draws.
@@ -60,28 +58,22 @@ inline IsoStepInfo iso_step_fixed(const IsoModel& model, const ProtocolParams& p
   const double sigma = model.sigma;
   // g_B = (P_w_hat (mu + sigma eps)) / |w| = (mu + sigma eps - a w_hat)/|w| with a = <mu + sigma eps, w_hat>.
   const double a_over_norm = (w_dot_mu + sigma * w_dot_eps) * inv_norm * inv_norm;
-  const ProtocolStep step = protocol.step(norm_sq);
-  const double s = step.step_size;
-  const double decay = 1.0 - s * step.weight_decay;
-  double new_norm_sq = 0.0, g_sq = 0.0, w_dot_g = 0.0;
-  for (long long i = 0; i < d; ++i) {
-    const double g = (mu[i] + sigma * eps[i] - a_over_norm * w[i]) * inv_norm;
-    g_sq += g * g;
-    w_dot_g += w[i] * g;
-    w[i] = decay * w[i] - s * g;
-    new_norm_sq += w[i] * w[i];
-  }
-  IsoStepInfo info{norm, new_norm_sq, 0.0, w_dot_mu * inv_norm};
-  if (step.project) {
-    // |w_new|^2 - |w|^2 from its parts (<w, g> = 0 up to rounding), so the small growth of the norm is
-    // not lost to cancellation between two nearly equal norms.
-    const double norm_sq_growth = (decay * decay - 1.0) * norm_sq - 2.0 * decay * s * w_dot_g + s * s * g_sq;
-    const double pre_projection_norm = std::sqrt(new_norm_sq);
-    info.norm_growth = norm_sq_growth / (pre_projection_norm + norm);
-    const double scale = protocol.radius / pre_projection_norm;
-    for (long long i = 0; i < d; ++i) w[i] *= scale;
-  }
-  return info;
+  // The protocol decides step size, decay and projection; the pass below forms g_B on the fly (never stored).
+  const auto update = [&](double decay, double s) {
+    UpdateSums sums{0.0, 0.0, 0.0};
+    for (long long i = 0; i < d; ++i) {
+      const double g = (mu[i] + sigma * eps[i] - a_over_norm * w[i]) * inv_norm;
+      sums.g_norm_sq += g * g;
+      sums.w_dot_g += w[i] * g;
+      w[i] = decay * w[i] - s * g;
+      sums.new_norm_sq += w[i] * w[i];
+    }
+    return sums;
+  };
+  const auto scale = [&](double c) {
+    for (long long i = 0; i < d; ++i) w[i] *= c;
+  };
+  return {apply_protocol_step(protocol, norm_sq, update, scale), w_dot_mu * inv_norm};
 }
 
 }  // namespace idealgas

@@ -5,7 +5,7 @@
 // V = r^2/2 with r the SDE stationary radius (lr, elr) or the fixed radius (sphere).
 #pragma once
 
-#include "idealgas/analyse/grid_table.hpp"  // Protocol, kNaN
+#include "idealgas/protocol/protocol.hpp"  // Protocol, kNaN
 
 namespace idealgas::theory {
 
