@@ -16,10 +16,13 @@ int main(int argc, char** argv) {
   idealgas::cli::setup_theory(app);
   idealgas::cli::setup_entropy(app);
   idealgas::cli::setup_reproduce(app);
+  idealgas::cli::setup_train(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const idealgas::cli::ExitRequest& e) {
+    return e.code;
   } catch (const idealgas::DivergenceError& e) {
     std::fprintf(stderr, "idealgas: run diverged: %s\n", e.what());
     return 3;

@@ -54,7 +54,7 @@ at::Tensor to_device_images(const ImageTensorData& d, std::size_t channels, at::
 
 at::Tensor to_device_labels(const ImageTensorData& d, at::Device device) {
   at::Tensor y = at::empty({static_cast<long long>(d.n)}, at::kLong);
-  long long* p = y.data_ptr<long long>();
+  std::int64_t* p = y.data_ptr<std::int64_t>();
   for (std::size_t i = 0; i < d.n; ++i) p[i] = d.labels[i];
   return y.to(device);
 }
@@ -64,7 +64,7 @@ at::Tensor batch_indices(std::uint64_t key, std::uint64_t counter, std::size_t n
   std::vector<std::uint64_t> raw(static_cast<std::size_t>(batch));
   uniform_indices(key, counter, n, raw.data(), raw.size());
   at::Tensor idx = at::empty({batch}, at::kLong);
-  long long* p = idx.data_ptr<long long>();
+  std::int64_t* p = idx.data_ptr<std::int64_t>();
   for (std::size_t i = 0; i < raw.size(); ++i) p[i] = static_cast<long long>(raw[i]);
   return idx.to(device);
 }
@@ -85,7 +85,7 @@ struct Trainer::State {
   bool keep_grad = false;
   at::Tensor last_grad;  // [d] float64
 
-  State(const TrainConfig& c, const TrainingData& data, at::Device dev, const NetworkSpec& spec)
+  State(const TrainConfig& c, at::Device dev, const NetworkSpec& spec)
       : config(c), protocol(c.protocol_params()), device(dev), net(spec, c.init_key(), c.head_key(), dev) {}
 
   // Inputs and labels of batch `counter` of stream `key` (random crops from `crop_key` when enabled).
@@ -102,8 +102,8 @@ struct Trainer::State {
     std::vector<std::uint64_t> raw(static_cast<std::size_t>(2 * b));
     uniform_indices(key, counter, 2 * kCropPadding + 1, raw.data(), raw.size());
     at::Tensor rows = at::empty({b, 1, s, 1}, at::kLong), cols = at::empty({b, 1, 1, s}, at::kLong);
-    long long* pr = rows.data_ptr<long long>();
-    long long* pc = cols.data_ptr<long long>();
+    std::int64_t* pr = rows.data_ptr<std::int64_t>();
+    std::int64_t* pc = cols.data_ptr<std::int64_t>();
     for (long long i = 0; i < b; ++i)
       for (long long q = 0; q < s; ++q) {
         pr[i * s + q] = static_cast<long long>(raw[2 * i]) + q;
@@ -134,7 +134,7 @@ Trainer::Trainer(const TrainConfig& config, const TrainingData& data) {
   NetworkSpec spec = config.model;
   spec.in_channels = static_cast<int>(data.channels);
   spec.classes = data.classes;
-  s_ = std::make_unique<State>(config, data, device, spec);
+  s_ = std::make_unique<State>(config, device, spec);
   State& s = *s_;
   s.train_x = to_device_images(data.train, data.channels, device);
   s.train_y = to_device_labels(data.train, device);
@@ -209,7 +209,7 @@ FullBatchMetrics Trainer::train_metrics() {
     const at::Tensor l = s.net.loss_sum(logits, y);
     (l / static_cast<double>(n)).backward();  // gradients accumulate over the chunks: the full-batch gradient
     loss_sum += l.item<double>();
-    correct += logits.detach().argmax(1).eq(y).sum().item<long long>();
+    correct += logits.detach().argmax(1).eq(y).sum().item<std::int64_t>();
   }
   s.full_grad = s.net.flat_gradient();
   s.net.zero_grad();
@@ -231,7 +231,7 @@ EvalMetrics Trainer::test_metrics() {
     const at::Tensor x = s.test_x.narrow(0, start, len), y = s.test_y.narrow(0, start, len);
     const at::Tensor logits = s.net.forward(x, BatchNormMode::eval);
     loss_sum += s.net.loss_sum(logits, y).item<double>();
-    correct += logits.argmax(1).eq(y).sum().item<long long>();
+    correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
   }
   return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
 }
