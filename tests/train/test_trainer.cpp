@@ -24,7 +24,7 @@ synthetic_train = 128
 synthetic_test = 64
 [train]
 iterations = 100
-batch_size = 16
+batch_size = 8
 threads = 1
 [measure]
 running_stride = 10
@@ -102,15 +102,18 @@ TEST_P(ProtocolStepTest, OneStepEqualsTheHandFormulaAndTheSimulatorsStep) {
   // Both in float64 from the same w and g; only the order of rounding differs (FMA, summation order).
   EXPECT_LT(max_rel_diff(next, hand), 1e-13);
   EXPECT_LT(max_rel_diff(next, simulator_step(p, w, g)), 1e-13);
-  EXPECT_NEAR(res.record.step_size, s, 1e-15 * s);
+  EXPECT_NEAR(res.record.step_size, s, 1e-14 * s);
   EXPECT_NEAR(res.record.pre_projection_norm_sq, pre_sq, 1e-13 * pre_sq);
 
   // The exact one-step identity (theory.md §5; <g_B, w> = 0 for a scale-invariant batch loss):
-  // |w_{t+1}|^2 = (1 - s lambda)^2 |w_t|^2 + s^2 |g_B|^2 before any projection. The cross term that float32
-  // backprop leaves (|<g, w>| ~ 1e-7 |g||w|) bounds the tolerance.
+  // |w_{t+1}|^2 = (1 - s lambda)^2 |w_t|^2 + s^2 |g_B|^2 before any projection. BatchNorm's eps (1e-5) tilts the
+  // gradient off the tangent plane by up to ~1e-4 |g||w| at these scales (test_network.cpp measures the eps
+  // effect), so the identity holds up to the cross term 2 (1 - s lambda) s <w, g> with that bound.
+  constexpr double kTilt = 1e-4;
+  const double gw_bound = kTilt * std::sqrt(dot(g, g) * norm_sq);
+  EXPECT_LE(std::fabs(dot(g, w)), gw_bound);
   const double identity = (1 - s * wd) * (1 - s * wd) * norm_sq + s * s * dot(g, g);
-  EXPECT_NEAR(res.record.pre_projection_norm_sq, identity, 1e-6 * identity);
-  EXPECT_LE(std::fabs(dot(g, w)), 1e-5 * std::sqrt(dot(g, g) * norm_sq));
+  EXPECT_NEAR(res.record.pre_projection_norm_sq, identity, 2 * (1 - s * wd) * s * gw_bound + 1e-12 * identity);
   if (p.kind == Protocol::fixed_sphere) {
     EXPECT_NEAR(std::sqrt(dot(next, next)), p.radius, 1e-12 * p.radius);
     // norm_growth = |w_tilde| - r, computed without cancellation.
@@ -119,9 +122,9 @@ TEST_P(ProtocolStepTest, OneStepEqualsTheHandFormulaAndTheSimulatorsStep) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Protocols, ProtocolStepTest,
-                         ::testing::Values(Case{"lr", "name = \"lr\"\neta = 0.2\nlambda = 0.01\n"},
-                                           Case{"elr", "name = \"elr\"\neta_eff = 0.1\nlambda = 0.02\n"},
-                                           Case{"sphere", "name = \"sphere\"\neta_eff = 0.1\nradius = 2.5\n"}),
+                         ::testing::Values(Case{"lr", "name = \"lr\"\neta = 0.02\nlambda = 0.01\n"},
+                                           Case{"elr", "name = \"elr\"\neta_eff = 0.01\nlambda = 0.02\n"},
+                                           Case{"sphere", "name = \"sphere\"\neta_eff = 0.01\nradius = 2.5\n"}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 // Tr Sigma two ways at (nearly) one point: the training steps' own gradients, |w|^2 mean_t |g_t|^2 - G (the
@@ -133,7 +136,7 @@ TEST(TrSigma, StepEstimatorAgreesWithFreshBatches) {
   Trainer trainer(config, data);
   for (int t = 0; t < 5; ++t) trainer.step();
   const FullBatchMetrics full = trainer.train_metrics();
-  const int steps = 300;
+  const int steps = 200;
   double sum = 0, sum_sq = 0;
   for (int t = 0; t < steps; ++t) {
     const StepResult r = trainer.step();
@@ -145,7 +148,7 @@ TEST(TrSigma, StepEstimatorAgreesWithFreshBatches) {
   const double se_u = std::sqrt((sum_sq / steps - mean_u * mean_u) / (steps - 1));
   const double step_estimate = mean_u - full.grad_norm_sq_unit;
   trainer.train_metrics();
-  const FreshTrSigma fresh = trainer.fresh_tr_sigma(300);
+  const FreshTrSigma fresh = trainer.fresh_tr_sigma(200);
   EXPECT_GT(step_estimate, 0.0);
   EXPECT_NEAR(step_estimate, fresh.tr_sigma, 3.5 * std::hypot(se_u, fresh.tr_sigma_se))
       << "steps " << step_estimate << " +- " << se_u << ", fresh " << fresh.tr_sigma << " +- " << fresh.tr_sigma_se;
@@ -162,13 +165,13 @@ TEST(Resume, BitwiseAtAFixedThreadCount) {
     c.run.threads = threads;
     const TrainingData data = prepare_training_data(c);
     Trainer straight(c, data);
-    for (int t = 0; t < 20; ++t) straight.step();
+    for (int t = 0; t < 8; ++t) straight.step();
     Trainer first(c, data);
-    for (int t = 0; t < 10; ++t) first.step();
+    for (int t = 0; t < 4; ++t) first.step();
     Trainer second(c, data);
     second.restore(first.iteration(), first.weights(), first.running_stats());
-    for (int t = 0; t < 10; ++t) second.step();
-    EXPECT_EQ(second.iteration(), 20);
+    for (int t = 0; t < 4; ++t) second.step();
+    EXPECT_EQ(second.iteration(), 8);
     EXPECT_EQ(second.weights(), straight.weights()) << threads << " thread(s)";
     EXPECT_EQ(second.running_stats(), straight.running_stats()) << threads << " thread(s)";
   }
