@@ -198,8 +198,20 @@ std::string quote(const std::string& s) {
   return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// A layer that changes protocol.name starts the [protocol] section afresh: the hyperparameters below it belong to
+// another protocol (e.g. a fixed-ELR preset's eta_eff under --set protocol.name=lr), and the new protocol's
+// must then be given with it.
+void reset_protocol_if_renamed(toml::table& base, const toml::node* new_name) {
+  const toml::table* protocol = base["protocol"].as_table();
+  if (!protocol || !new_name) return;
+  const auto old_name = (*protocol)["name"].value<std::string>();
+  const auto name = new_name->value<std::string>();
+  if (old_name && name && *old_name != *name) base.insert_or_assign("protocol", toml::table{});
+}
+
 // Moves every node of `over` into `base` (nodes keep their source, for messages); tables merge key by key.
 void merge_into(toml::table& base, toml::table& over) {
+  if (const toml::table* p = over["protocol"].as_table()) reset_protocol_if_renamed(base, p->get("name"));
   for (auto&& [key, node] : over) {
     if (node.is_table() && base[key].is_table()) {
       merge_into(*base[key].as_table(), *node.as_table());
@@ -229,6 +241,7 @@ void apply_set(toml::table& root, const std::string& assignment) {
     // A bare word (--set protocol.name=lr) is a string; anything else that is not TOML is refused below by type.
     parsed = toml::parse("v = " + quote(value), where);
   }
+  if (section == "protocol" && name == "name") reset_protocol_if_renamed(root, parsed.get("v"));
   if (!root[section].is_table()) root.insert_or_assign(section, toml::table{});
   toml::table* t = root[section].as_table();
   parsed.get("v")->visit([&](auto&& n) { t->insert_or_assign(name, std::move(n)); });
