@@ -163,6 +163,7 @@ void save_checkpoint(const std::string& path, const nlohmann::json& config, cons
   out.pod(s.block_u_sum);
   out.pod(s.block_count);
   out.pod(s.interval_u_sum);
+  out.pod(s.interval_lambda_eff_sum);
   out.pod(s.interval_count);
   for (const BlockSeries* b : {&s.loss, &s.radius, &s.radius_sq, &s.grad_sq_unit, &s.lambda_eff}) out.series(*b);
   for (const SnapshotRing* q : {&s.paper_queue, &s.decorrelated_queue}) {
@@ -225,6 +226,7 @@ LoadedCheckpoint load_checkpoint(const std::string& path, const nlohmann::json& 
   s.block_u_sum = in.pod<double>();
   s.block_count = in.pod<long long>();
   s.interval_u_sum = in.pod<double>();
+  s.interval_lambda_eff_sum = in.pod<double>();
   s.interval_count = in.pod<long long>();
   if (s.block_count < 0 || s.interval_count < 0 || s.block_count > s.iteration || s.interval_count > s.iteration)
     in.corrupt("implausible counters");

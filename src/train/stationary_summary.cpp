@@ -147,6 +147,7 @@ nlohmann::json stationary_summary(const TrainConfig& c, long long d, const RunSt
                                   "iterations each): the radius may still be relaxing",
                                   window_start, kStartRelaxations, tau_r));
   } else {
+    out["r_sde"] = out["r_discrete"] = p.radius;  // the sphere keeps its radius
     const SeriesStats le = series_stats(s.lambda_eff.means);
     out["lambda_eff"] = le.mean;
     out["lambda_eff_se"] = le.se;

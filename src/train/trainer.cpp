@@ -310,6 +310,12 @@ void Trainer::restore(long long iteration, const std::vector<double>& w, const s
   s.iteration = iteration;
 }
 
+std::vector<double> Trainer::full_gradient() const {
+  if (!s_->full_grad.defined()) return {};
+  const at::Tensor g = s_->full_grad.to(at::kCPU).contiguous();
+  return std::vector<double>(g.data_ptr<double>(), g.data_ptr<double>() + g.numel());
+}
+
 void Trainer::keep_last_gradient(bool keep) { s_->keep_grad = keep; }
 
 std::vector<double> Trainer::last_gradient() const {

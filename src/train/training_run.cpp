@@ -87,12 +87,13 @@ std::string trace_csv(const std::vector<LogRecord>& logs) {
   std::string out =
       "iteration,train_loss,train_accuracy,grad_norm_sq_unit,test_loss,test_accuracy,radius,eta_eff,tr_sigma_steps,"
       "interval_steps,tr_sigma_fresh,tr_sigma_fresh_se,sigma2,temperature,entropy_sphere,entropy_sphere_se,"
-      "entropy_total,adjacent_nn_fraction\n";
+      "entropy_total,adjacent_nn_fraction,lambda_eff\n";
   for (const LogRecord& l : logs)
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", l.iteration, l.train_loss,
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", l.iteration, l.train_loss,
                        l.train_accuracy, l.grad_norm_sq_unit, l.test_loss, l.test_accuracy, l.radius, l.eta_eff,
                        l.tr_sigma_steps, l.interval_steps, l.tr_sigma_fresh, l.tr_sigma_fresh_se, l.sigma2,
-                       l.temperature, l.entropy_sphere, l.entropy_sphere_se, l.entropy_total, l.adjacent_nn_fraction);
+                       l.temperature, l.entropy_sphere, l.entropy_sphere_se, l.entropy_total, l.adjacent_nn_fraction,
+                       l.lambda_eff);
   return out;
 }
 
@@ -242,8 +243,11 @@ class Run {
       state_.radius.add(r, stride);
       state_.radius_sq.add(r_sq, stride);
       state_.grad_sq_unit.add(u, stride);
-      if (trainer_.protocol().kind == Protocol::fixed_sphere)  // Eq. 82, every iteration (theory.md §5)
-        state_.lambda_eff.add(rec.norm_growth / (trainer_.protocol().eta_eff * r_sq * r), stride);
+    }
+    if (trainer_.protocol().kind == Protocol::fixed_sphere) {  // Eq. 82, every iteration (theory.md §5)
+      const double lambda_eff = rec.norm_growth / (trainer_.protocol().eta_eff * r_sq * r);
+      if (t > window_start_) state_.lambda_eff.add(lambda_eff, stride);
+      state_.interval_lambda_eff_sum += lambda_eff;
     }
     state_.interval_u_sum += u;
     ++state_.interval_count;
@@ -284,7 +288,10 @@ class Run {
     l.eta_eff = trainer_.protocol().eta_eff_at(ns);
     l.interval_steps = state_.interval_count;
     l.tr_sigma_steps = state_.interval_u_sum / static_cast<double>(state_.interval_count) - l.grad_norm_sq_unit;
-    state_.interval_u_sum = 0.0;
+    l.lambda_eff = trainer_.protocol().kind == Protocol::fixed_sphere
+                       ? state_.interval_lambda_eff_sum / static_cast<double>(state_.interval_count)
+                       : kNaN;
+    state_.interval_u_sum = state_.interval_lambda_eff_sum = 0.0;
     state_.interval_count = 0;
     l.sigma2 = l.tr_sigma_steps / static_cast<double>(d_ - 1);
     l.temperature = 0.5 * l.eta_eff * l.sigma2;  // theory.md §3: eta_eff sigma2 / 2 (fixed LR: eta sigma2 / 2 r^2)

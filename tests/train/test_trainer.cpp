@@ -136,17 +136,34 @@ TEST(TrSigma, StepEstimatorAgreesWithFreshBatches) {
   Trainer trainer(config, data);
   for (int t = 0; t < 5; ++t) trainer.step();
   const FullBatchMetrics full = trainer.train_metrics();
+  const std::vector<double> full_grad = trainer.full_gradient();
+  // The full gradient at this point, for the direct per-batch deviations below.
+  trainer.keep_last_gradient(true);
   const int steps = 200;
-  double sum = 0, sum_sq = 0;
+  double sum = 0, sum_sq = 0, diff_sum = 0, diff_sum_sq = 0;
   for (int t = 0; t < steps; ++t) {
     const StepResult r = trainer.step();
-    const double u = r.record.norm_sq_before * r.record.g_norm_sq;
+    const double u = r.record.norm_sq_before * r.record.g_norm_sq;  // what the run loop accumulates
     sum += u;
     sum_sq += u * u;
+    // Direct: |w|^2 |g_t - grad L|^2 of the same batch.
+    const std::vector<double> g = trainer.last_gradient();
+    double dev = 0;
+    for (std::size_t i = 0; i < g.size(); ++i) dev += (g[i] - full_grad[i]) * (g[i] - full_grad[i]);
+    dev *= r.record.norm_sq_before;
+    const double diff = u - full.grad_norm_sq_unit - dev;
+    diff_sum += diff;
+    diff_sum_sq += diff * diff;
   }
   const double mean_u = sum / steps;
   const double se_u = std::sqrt((sum_sq / steps - mean_u * mean_u) / (steps - 1));
   const double step_estimate = mean_u - full.grad_norm_sq_unit;
+  // On the same batches the step estimator and the direct mean of |w|^2 |g_t - grad L|^2 differ by
+  // 2 |w|^2 <mean_t g_t - grad L, grad L> (plus |w|^2 drift, ~1e-8 here), whose expectation is zero when the batch
+  // gradients average to the full gradient: the mean per-step difference must be within 3 SE of zero.
+  const double diff = diff_sum / steps;
+  const double diff_se = std::sqrt((diff_sum_sq / steps - diff * diff) / (steps - 1));
+  EXPECT_LE(std::fabs(diff), 3.0 * diff_se) << "step estimator - direct = " << diff << " +- " << diff_se;
   trainer.train_metrics();
   const FreshTrSigma fresh = trainer.fresh_tr_sigma(200);
   EXPECT_GT(step_estimate, 0.0);

@@ -26,6 +26,7 @@ struct LogRecord {
   long long interval_steps = 0; // steps in that mean
   double tr_sigma_fresh = 0, tr_sigma_fresh_se = 0;  // fresh-batch estimator (measure.fresh_batches)
   double sigma2 = 0, temperature = 0;  // tr_sigma_steps / (d-1); T = eta_eff sigma2 / 2
+  double lambda_eff = 0;               // sphere: mean of (|w_tilde| - r)/(eta_eff r^3) since the previous log point
   double entropy_sphere = 0, entropy_sphere_se = 0, entropy_total = 0, adjacent_nn_fraction = 0;  // paper queue
 };
 
@@ -88,7 +89,7 @@ struct RunState {
   std::vector<RunningRow> running;
   double block_loss_sum = 0, block_u_sum = 0;  // the running block in progress
   long long block_count = 0;
-  double interval_u_sum = 0;  // since the previous log point
+  double interval_u_sum = 0, interval_lambda_eff_sum = 0;  // since the previous log point
   long long interval_count = 0;
   // Stationary window: block means of every iteration's values.
   BlockSeries loss, radius, radius_sq, grad_sq_unit, lambda_eff;

@@ -81,6 +81,8 @@ class Trainer {
   /// Restores a state written by weights() / running_stats() at `iteration` (InputError if the sizes differ).
   void restore(long long iteration, const std::vector<double>& w, const std::vector<float>& running_stats);
 
+  /// The full-batch gradient [dim] (parameter units) of the last train_metrics() (empty before the first).
+  std::vector<double> full_gradient() const;
   /// For tests: the stochastic gradient [dim] (parameter units) of the last step(), kept when enabled.
   void keep_last_gradient(bool keep);
   std::vector<double> last_gradient() const;
