@@ -104,7 +104,15 @@ void run_train(const TrainOptions& o) {
   options.quiet = o.quiet;
   options.command_line = command_line(o, out);
   options.resume_command = options.command_line;
-  const train::RunOutcome outcome = train::run_training(config, options);
+  train::RunOutcome outcome;
+  try {
+    outcome = train::run_training(config, options);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // LibTorch's messages carry a backtrace: keep their first line
+    const std::string what = e.what();
+    throw std::runtime_error("LibTorch or runtime failure: " + what.substr(0, what.find('\n')));
+  }
   switch (outcome.status) {
     case train::RunStatus::finished: print_summary(outcome.summary, out); return;
     case train::RunStatus::diverged:

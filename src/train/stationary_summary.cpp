@@ -155,9 +155,17 @@ nlohmann::json stationary_summary(const TrainConfig& c, long long d, const RunSt
     out["lambda_eff_discrete"] = lambda_eff_discrete;
     const double pred_se = lambda_eff_discrete * x.se / x.mean;  // lambda_eff_discrete ~ X
     out["lambda_eff_discrete_se"] = pred_se;
-    const auto [err, err_se] = relative_error(le.mean, le.se, lambda_eff_discrete, pred_se);
-    out["lambda_eff_rel_err_discrete"] = err;
-    out["lambda_eff_rel_err_discrete_se"] = err_se;
+    // Measurement and prediction come from the same steps (per step, lambda_eff ~ eta_eff X_t / (2 r^2) to first
+    // order), so their noise is shared: the SE of the relative error is that of the paired per-block difference
+    // lambda_eff_b - eta_eff X_b / (2 r^2), not the two SEs combined as if independent.
+    std::vector<double> diff;
+    const double per_x = p.eta_eff / (2.0 * p.radius * p.radius);
+    for (std::size_t b = 0; b < s.lambda_eff.means.size() && b < s.grad_sq_unit.means.size(); ++b)
+      diff.push_back(s.lambda_eff.means[b] - per_x * s.grad_sq_unit.means[b]);
+    const SeriesStats paired = series_stats(diff);
+    const double scale = per_x * x.mean;  // = the discrete prediction with G + Tr Sigma = X
+    out["lambda_eff_rel_err_discrete"] = le.mean / lambda_eff_discrete - 1.0;
+    out["lambda_eff_rel_err_discrete_se"] = paired.se / scale;
     out["series_lambda_eff"] = series_json(le, block);
     if (!le.reliable) flags.push_back("lambda_eff: " + le.reason);
   }

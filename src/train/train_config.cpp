@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <sstream>
@@ -242,6 +243,8 @@ void apply_set(toml::table& root, const std::string& assignment) {
     // A bare word (--set protocol.name=lr) is a string; anything else that is not TOML is refused below by type.
     parsed = toml::parse("v = " + quote(value), where);
   }
+  if (parsed.size() != 1 || !parsed.get("v"))  // e.g. a value with a newline and a [table] after it
+    throw InputError(fmt::format("{}: the value must be one TOML value, e.g. 0.01, 5000, true or \"text\"", where));
   if (section == "protocol" && name == "name") reset_protocol_if_renamed(root, parsed.get("v"));
   if (!root[section].is_table()) root.insert_or_assign(section, toml::table{});
   toml::table* t = root[section].as_table();
@@ -553,6 +556,10 @@ TrainConfig TrainConfig::load(const std::string& preset, const std::string& toml
     source = "preset " + p.name;
   }
   if (!toml_path.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(toml_path, ec))  // a folder cannot be read, a FIFO would block
+      throw IoError(fmt::format("config file {} {}; give the path of a TOML file", toml_path,
+                                std::filesystem::exists(toml_path, ec) ? "is not a regular file" : "does not exist"));
     toml::table file = parse_toml(read_file(toml_path), toml_path);
     merge_into(root, file);
     source = toml_path;

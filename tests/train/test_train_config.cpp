@@ -87,6 +87,9 @@ TEST(TrainConfig, ErrorsNameTheKeyWhereItCameFromAndWhatIsAccepted) {
             std::string::npos);
   EXPECT_NE(error_of([] { TrainConfig::load("fmnist-convnet-k4-elr", "", {"iterations=5"}); }).find("section.key"),
             std::string::npos);
+  EXPECT_NE(error_of([] { TrainConfig::load("fmnist-convnet-k4-elr", "", {"train.iterations=5\n[x]\ny = 1"}); })
+                .find("one TOML value"),
+            std::string::npos);
   EXPECT_NE(error_of([] { TrainConfig::load("fmnist-convnet-k4-elr", "", {"train.device=tpu"}); })
                 .find("train.device must be cpu, cuda or cuda:N"),
             std::string::npos);
