@@ -9,20 +9,26 @@
 #   CPU:  ours from Google Benchmark; the peer's from two runs of PEER_ITERS and 2 x PEER_ITERS iterations
 #         (user + system time difference / PEER_ITERS: start-up, data and warm-up cancel).
 # Prints both per repeat and the median ratios peer/ours (> 1: ours is faster).
+# PEER_TCMALLOC=1 runs the peer with tcmalloc preloaded, the allocator our build links: glibc's malloc page-faults
+# on every step's activations and costs the peer (as shipped) most of its extra time (bench/README.md).
 # Needs: scripts/setup.sh --bench and a release build (cmake --build --preset release --target bench_train_step).
+# From a worktree elsewhere: IDEALGAS_PEERS=/path/to/shared/bench-peers bench/train_vs_peer.sh ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 k=${1:-4}; threads=${2:-1}; protocol=${3:-elr}; iters=${4:-100}; repeats=${5:-3}; cl=${6:-auto}
 [[ $cl == auto ]] && { (( k >= 8 )) && cl=1 || cl=0; }  # the trainer's default (docs/train.md)
-peer=../shared/bench-peers/train_torch_peer.py
+peer=${IDEALGAS_PEERS:-../shared/bench-peers}/train_torch_peer.py  # IDEALGAS_PEERS: where the peers live
 bin=build/release/bench/bench_train_step
 [[ -x $bin ]] || { echo "build first: cmake --build --preset release --target bench_train_step" >&2; exit 2; }
 [[ -f $peer ]] || { echo "peer not found at $peer" >&2; exit 2; }
 case $protocol in lr) p=0 ;; elr) p=1 ;; sphere) p=2 ;; *) echo "protocol must be lr, elr or sphere" >&2; exit 2 ;; esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+preload=""
+[[ ${PEER_TCMALLOC:-0} == 1 ]] && preload=$(ls /usr/lib/*/libtcmalloc_minimal.so.4 | head -1)
 peer_run() {  # ITERS -> "cpu_seconds wall_ms_per_iter"
-  /usr/bin/time -f '%U %S' -o "$tmp/time" /usr/bin/python3 "$peer" "$1" "$k" "$protocol" "$threads" > "$tmp/out"
+  LD_PRELOAD=$preload /usr/bin/time -f '%U %S' -o "$tmp/time" /usr/bin/python3 "$peer" "$1" "$k" "$protocol" "$threads" \
+    > "$tmp/out"
   echo "$(awk '{print $1 + $2}' "$tmp/time") $(sed -E 's/.*: ([0-9.]+) ms\/iter.*/\1/' "$tmp/out")"
 }
 wall_ratios=(); cpu_ratios=()
@@ -41,4 +47,4 @@ for r in $(seq 1 "$repeats"); do
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]}'; }
 echo "median peer/ours: wall $(median "${wall_ratios[@]}"), CPU $(median "${cpu_ratios[@]}")" \
-     "(ConvNet k=$k, $threads thread(s), $protocol, batch 128, channels_last=$cl)"
+     "(ConvNet k=$k, $threads thread(s), $protocol, batch 128, channels_last=$cl, peer allocator: ${preload:-glibc})"
