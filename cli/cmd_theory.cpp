@@ -1,6 +1,7 @@
 // idealgas theory {vmf,stationary,uniform}: closed-form predictions of docs/theory.md §2-4, one JSON object
 // each. Entropies in nats, gradients in unit-sphere units, time in iterations.
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <initializer_list>
 #include <string>
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "parse_args.hpp"
 #include "idealgas/protocol/protocol.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/theory/ideal_gas.hpp"
@@ -17,12 +19,10 @@
 namespace idealgas::cli {
 namespace {
 
-/// --d is read as a number so that "1e6" works; it must be an integer >= 2 that a double holds exactly.
-long long dimension_from(double d) {
-  constexpr double kMaxExactInteger = 9007199254740992.0;  // 2^53
-  if (!(std::isfinite(d) && d == std::floor(d) && d >= 2.0 && d <= kMaxExactInteger))
-    throw InputError(fmt::format("--d must be an integer >= 2 (the sphere S^(d-1) needs d >= 2), got {}", d));
-  return static_cast<long long>(d);
+/// --d as written: an integer >= 2 (the sphere S^(d-1) needs d >= 2); "1e6" works, a value a double would round
+/// does not.
+long long dimension_from(const std::string& d) {
+  return static_cast<long long>(parse_count("--d", d, 2, std::numeric_limits<long long>::max(), true));
 }
 
 /// An option that was given on the command line must carry a number: NaN would read as "not given".
@@ -34,7 +34,7 @@ void reject_nan_if_given(const CLI::Option* opt, double value) {
 // ---- theory vmf -------------------------------------------------------------------------------------------
 
 struct VmfOptions {
-  double d = 0;
+  std::string d;
   double T = 0;
 };
 
@@ -64,7 +64,7 @@ struct StationaryOptions {
   std::string protocol;
   double eta = kNaN, eta_eff = kNaN, lambda = kNaN, radius = kNaN, grad_norm_sq = kNaN;
   double sigma2 = 1.0;
-  double d = 0;
+  std::string d;
   const CLI::Option *eta_opt = nullptr, *eta_eff_opt = nullptr, *lambda_opt = nullptr, *radius_opt = nullptr,
                     *grad_opt = nullptr;
 };
@@ -133,7 +133,7 @@ void run_stationary(const StationaryOptions& opt) {
 // ---- theory uniform ---------------------------------------------------------------------------------------
 
 struct UniformOptions {
-  double d = 0;
+  std::string d;
 };
 
 void run_uniform(const UniformOptions& opt) {

@@ -10,13 +10,18 @@ namespace idealgas::cli {
 void setup_theory(CLI::App& app);     // cmd_theory.cpp:    idealgas theory {vmf,stationary,uniform}
 void setup_entropy(CLI::App& app);    // cmd_entropy.cpp:   idealgas entropy FILE.npy
 void setup_reproduce(CLI::App& app);  // cmd_reproduce.cpp: idealgas reproduce iso
+void setup_report(CLI::App& app);     // cmd_report.cpp:    idealgas report DIR
 void setup_train(CLI::App& app);      // cmd_train.cpp:     idealgas train
 
-/// Thrown by a command that must end the program with a specific status (e.g. 128 + signal after a run stopped
-/// by SIGINT/SIGTERM wrote its checkpoint); main returns `code`.
-struct ExitRequest {
-  int code;
-};
+/// The command line this process was started with (recorded in result folders), shell-quoted.
+const std::string& invocation();
+
+/// Exit codes of the program (docs/outputs.md).
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitBug = 1;          // an internal error: a bug in idealgas
+inline constexpr int kExitBadInput = 2;     // bad input or an unreadable/unwritable file; nothing was written
+inline constexpr int kExitDiverged = 3;     // finished, but some configurations have no measurement
+inline constexpr int kExitInterrupted = 4;  // SIGINT/SIGTERM/SIGHUP: state saved; rerun the command to resume
 
 /// Prints `value` on stdout, indented, floats in shortest round-trip form (NaN becomes null).
 void print_json(const nlohmann::json& value);

@@ -4,8 +4,23 @@
 
 #include "commands.hpp"
 #include "idealgas/core/error.hpp"
+#include "idealgas/core/interrupt.hpp"
 
 namespace idealgas::cli {
+namespace {
+std::string g_invocation;
+
+std::string shell_quote(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=.,/:@%") ==
+                        std::string::npos)
+    return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+}  // namespace
+
+const std::string& invocation() { return g_invocation; }
 void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << std::endl; }
 }  // namespace idealgas::cli
 
@@ -16,22 +31,28 @@ int main(int argc, char** argv) {
   idealgas::cli::setup_theory(app);
   idealgas::cli::setup_entropy(app);
   idealgas::cli::setup_reproduce(app);
+  idealgas::cli::setup_report(app);
   idealgas::cli::setup_train(app);
+  using namespace idealgas::cli;
+  idealgas::cli::g_invocation = "idealgas";
+  for (int k = 1; k < argc; ++k) idealgas::cli::g_invocation += " " + shell_quote(argv[k]);
+  idealgas::install_interrupt_handlers();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
-  } catch (const idealgas::cli::ExitRequest& e) {
-    return e.code;
+  } catch (const idealgas::Interrupted& e) {
+    std::fprintf(stderr, "idealgas: interrupted: %s\n", e.what());
+    return kExitInterrupted;
   } catch (const idealgas::DivergenceError& e) {
     std::fprintf(stderr, "idealgas: run diverged: %s\n", e.what());
-    return 3;
+    return kExitDiverged;
   } catch (const idealgas::Error& e) {  // bad input or unreadable/unwritable file
     std::fprintf(stderr, "idealgas: error: %s\n", e.what());
-    return 2;
+    return kExitBadInput;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "idealgas: error: %s\n", e.what());
-    return 1;
+    std::fprintf(stderr, "idealgas: internal error (a bug; please report it): %s\n", e.what());
+    return kExitBug;
   }
-  return 0;
+  return kExitOk;
 }

@@ -4,30 +4,62 @@
 
 #include <fmt/format.h>
 
+#include "idealgas/analyse/compressibility.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/measure/batch_means.hpp"
 #include "idealgas/theory/ideal_gas.hpp"
 
 namespace idealgas {
 
+namespace {
+
+// A batch-means SE is trusted when the batches are long against the integrated autocorrelation time tau_int
+// (measured from the same batches, W / (2 ESS)): for an exponentially correlated series, batches of length L
+// understate the SE by sqrt(1 - (tau/L)(1 - exp(-L/tau))): 14 % at L = 4 tau, 25 % at L = 2 tau. Below 2 tau_int
+// the row is flagged.
+constexpr double kMinBatchOverTau = 2.0;
+// The dynamics schedule asks for these many relaxation times (iso_schedule.hpp); rows with less are flagged.
+constexpr double kMinBurnInRelaxations = 5.0;
+constexpr double kMinWindowRelaxations = 50.0;
+
+/// Integrated autocorrelation time in iterations from a batch-means series logged every `stride` iterations:
+/// Var(mean) = var(x) 2 tau / W over a window of W iterations.
+double integrated_time(const BatchMeans& b, long long stride) {
+  const double ess = b.effective_sample_size();
+  return ess > 0.0 ? static_cast<double>(b.count()) * static_cast<double>(stride) / (2.0 * ess) : kNaN;
+}
+
+void add_flag(std::string& flags, const std::string& flag) { flags += (flags.empty() ? "" : ";") + flag; }
+
+void flag_short_batches(std::string& flags, const char* name, const BatchMeans& b, long long stride) {
+  const double tau = integrated_time(b, stride);
+  const double batch = static_cast<double>(b.count()) * static_cast<double>(stride) / b.batches();
+  if (std::isfinite(tau) && batch < kMinBatchOverTau * tau)
+    add_flag(flags, fmt::format("{}_batches_under_2_tau_int", name));
+}
+
+}  // namespace
+
 IsoStationaryTable iso_stationary_table(const IsoGrid& grid) {
   if (!grid.finished())
     throw InputError(fmt::format("the {} grid is at iteration {} of {}; stationary averages need the full run",
-                                 protocol_name(grid.protocol()), grid.iteration(),
-                                 grid.config().schedule.iterations));
+                                 protocol_name(grid.protocol()), grid.iteration(), grid.max_iterations()));
   const IsoConfig& config = grid.config();
   IsoStationaryTable out;
   GridTable& t = out.table;
   t.protocol = grid.protocol();
   t.d = config.d;
-  t.sigma2 = config.sigma2;
   t.n_first = static_cast<int>(grid.first_axis().size());
   t.n_second = static_cast<int>(grid.second_axis().size());
+  const bool sphere = t.protocol == Protocol::fixed_sphere;
 
   for (const IsoWalker& w : grid.walkers()) {
+    const WalkerSchedule& ws = w.schedule;
     StationaryRow row;
     row.i = w.i;
     row.j = w.j;
+    row.sigma2 = config.sigma2;  // the isotropic model's, exact
+    row.sigma2_se = 0.0;
     theory::StationaryInputs in;
     in.sigma2 = config.sigma2;
     in.d = config.d;
@@ -45,49 +77,100 @@ IsoStationaryTable iso_stationary_table(const IsoGrid& grid) {
         row.radius = in.radius = w.protocol.radius;
         break;
     }
+    row.iterations = static_cast<double>(ws.iterations);
+    row.burn_in = static_cast<double>(ws.window_start());
+    row.window = static_cast<double>(ws.window());
+    row.snapshot_stride = static_cast<double>(ws.queue_stride);
+    row.tau_model = ws.tau();
     // Predictions without measured input: SDE radius, exact VMF at the protocol's T.
     const theory::StationaryState sde = theory::stationary_state(t.protocol, in);
     row.T = sde.T;
     row.U_vmf = sde.U;
     row.S_sphere_vmf = sde.S_sphere;
     row.S_pred = sde.S;
-    row.r_sde = t.protocol == Protocol::fixed_sphere ? kNaN : sde.r;
+    row.r_sde = sphere ? kNaN : sde.r;
     row.lambda_eff_sde = sde.lambda_eff;
 
-    if (w.divergence.empty()) {
-      row.U = w.loss.mean();
-      row.U_se = w.loss.standard_error();
-      row.r_mean = w.radius.mean();
-      row.r_se = w.radius.standard_error();
-      row.grad_norm_sq = w.grad_norm_sq.mean();
-      const MeanSe s_sphere = mean_and_se(w.entropy_sphere);
-      const MeanSe s_total = mean_and_se(w.entropy_total);
-      row.S_sphere = s_sphere.mean;
-      row.S_sphere_se = s_sphere.se;
-      row.S = s_total.mean;
-      row.S_se = s_total.se;
-      row.adjacent_nn_fraction = mean_and_se(w.adjacent_nn_fraction).mean;
-      row.duplicates = w.duplicates;
-      row.V = t.protocol == Protocol::fixed_sphere ? 0.5 * w.protocol.radius * w.protocol.radius
-                                                   : 0.5 * w.radius_sq.mean();
-      if (t.protocol == Protocol::fixed_sphere) {
-        row.lambda_eff = w.lambda_eff.mean();
-        row.lambda_eff_se = w.lambda_eff.standard_error();
-        row.P = row.lambda_eff;
-      } else {
-        row.P = w.protocol.lambda;
-      }
-      // Discrete-time corrections (App. H) with the measured mean squared full gradient.
-      theory::StationaryInputs measured = in;
-      measured.grad_norm_sq = row.grad_norm_sq;
-      const theory::StationaryState discrete = theory::stationary_state(t.protocol, measured);
-      row.r_discrete = t.protocol == Protocol::fixed_sphere ? kNaN : discrete.r_discrete;
-      row.lambda_eff_discrete = discrete.lambda_eff_discrete;
-      out.status.emplace_back("ok");
-    } else {
-      row.P = t.protocol == Protocol::fixed_sphere ? kNaN : w.protocol.lambda;
+    // Why this row's SEs may not be trusted, from the schedule (before any measurement).
+    std::string& flags = row.flags;
+    const double tau = ws.tau();
+    if (ws.capped) add_flag(flags, "capped_by_max_iterations");
+    if (static_cast<double>(ws.window_start()) < kMinBurnInRelaxations * tau) add_flag(flags, "burn_in_under_5_tau");
+    if (static_cast<double>(ws.window()) < kMinWindowRelaxations * tau) add_flag(flags, "window_under_50_tau");
+    if (static_cast<double>(ws.queue_stride) < ws.tau_angular) add_flag(flags, "snapshots_closer_than_tau_angular");
+    if (ws.estimates_per_independent() > 1) add_flag(flags, "entropy_queues_overlap");
+
+    if (!w.divergence.empty()) {
+      row.P = sphere ? kNaN : w.protocol.lambda;
       out.status.push_back(w.divergence);
+      t.rows.push_back(row);
+      continue;
     }
+    row.U = w.loss.mean();
+    row.U_se = w.loss.standard_error();
+    row.U_ess = w.loss.effective_sample_size();
+    row.tau_U = integrated_time(w.loss, ws.log_stride);
+    row.r_mean = w.radius.mean();
+    row.r_se = w.radius.standard_error();
+    if (!sphere) {  // on the sphere r is set, not measured: no ESS, no autocorrelation
+      row.r_ess = w.radius.effective_sample_size();
+      row.tau_r = integrated_time(w.radius, ws.log_stride);
+    }
+    row.grad_norm_sq = w.grad_norm_sq.mean();
+    flag_short_batches(flags, "U", w.loss, ws.log_stride);
+    if (!sphere) flag_short_batches(flags, "r", w.radius, ws.log_stride);
+
+    // Entropy. Dynamics: one estimate over all the window's snapshots; its SE from K disjoint sub-blocks: the
+    // variance of a KL estimate falls as 1/N (measured, docs/numerics.md), so SE = sd(sub-block estimates)/sqrt(K).
+    // Paper: the mean of the overlapping estimates; only estimates that share no snapshot enter the SE (the
+    // overlapping queues thinned to every k-th, counted back from the last).
+    row.S_sphere = mean_and_se(w.entropy_sphere).mean;
+    row.S = mean_and_se(w.entropy_total).mean;
+    if (ws.se_blocks > 0) {
+      row.S_sphere_se = mean_and_se(w.entropy_sub_sphere).se;
+      row.S_se = mean_and_se(w.entropy_sub_total).se;
+      row.S_estimates = static_cast<double>(w.entropy_sub_sphere.size());
+    } else {
+      const std::size_t n_est = w.entropy_sphere.size();
+      const std::size_t step = static_cast<std::size_t>(ws.estimates_per_independent());
+      std::vector<double> s_sphere, s_total;
+      for (std::size_t k = n_est; k >= step && k > 0; k -= step) {
+        s_sphere.push_back(w.entropy_sphere[k - 1]);
+        s_total.push_back(w.entropy_total[k - 1]);
+      }
+      row.S_sphere_se = mean_and_se(s_sphere).se;
+      row.S_se = mean_and_se(s_total).se;
+      row.S_estimates = static_cast<double>(s_sphere.size());
+    }
+    row.adjacent_nn_fraction = mean_and_se(w.adjacent_nn_fraction).mean;
+    row.duplicates = w.duplicates;
+    if (!w.entropy_error.empty()) add_flag(flags, "entropy_failed");
+
+    if (sphere) {
+      row.V = 0.5 * w.protocol.radius * w.protocol.radius;
+      row.V_se = 0.0;
+      row.lambda_eff = w.lambda_eff.mean();
+      row.lambda_eff_se = w.lambda_eff.standard_error();
+      row.lambda_eff_ess = w.lambda_eff.effective_sample_size();
+      row.P = row.lambda_eff;
+      flag_short_batches(flags, "lambda_eff", w.lambda_eff, 1);
+    } else {
+      row.V = 0.5 * w.radius_sq.mean();
+      row.V_se = 0.5 * w.radius_sq.standard_error();
+      row.P = w.protocol.lambda;
+    }
+    const Compressibility z = compressibility(t, row);
+    row.Z = z.Z;
+    row.Z_se = z.Z_se;
+    // Discrete-time corrections (App. H and the one-step identity) with the measured mean squared full gradient.
+    theory::StationaryInputs measured = in;
+    measured.grad_norm_sq = row.grad_norm_sq;
+    const theory::StationaryState discrete = theory::stationary_state(t.protocol, measured);
+    row.r_discrete = sphere ? kNaN : discrete.r_discrete;
+    row.r_one_step = sphere ? kNaN : discrete.r_one_step;
+    row.lambda_eff_discrete = discrete.lambda_eff_discrete;
+    row.lambda_eff_one_step = discrete.lambda_eff_one_step;
+    out.status.push_back(w.entropy_error.empty() ? "ok" : w.entropy_error);
     t.rows.push_back(row);
   }
   return out;

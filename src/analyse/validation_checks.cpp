@@ -97,9 +97,8 @@ double potential(const GridTable& t, const StationaryRow& ref, const StationaryR
   return phi;
 }
 
-/// Standard error of V = mean r^2/2 by the delta method, d(r^2/2) = r dr; the table has no V_se.
-/// The sphere's V is set, not measured.
-double volume_se(const GridTable& t, const StationaryRow& row) { return is_sphere(t) ? 0.0 : row.r_mean * row.r_se; }
+/// Standard error of V = mean r^2/2 (batch means of r^2). The sphere's V is set, not measured.
+double volume_se(const GridTable& t, const StationaryRow& row) { return is_sphere(t) ? 0.0 : row.V_se; }
 
 /// SE of Phi_ref(k) - Phi_ref(ref), rows measured independently. NaN if any needed SE is missing.
 double potential_difference_se(const GridTable& t, const StationaryRow& ref, const StationaryRow& k) {
@@ -266,11 +265,21 @@ V1Result check_stationary_radius(const GridTable& table, const V1Options& option
       r.measured_se = row.lambda_eff_se;
       r.pred_sde = row.lambda_eff_sde;
       r.pred_discrete = row.lambda_eff_discrete;
+      r.pred_one_step = row.lambda_eff_one_step;
     } else {
       r.measured = row.r_mean;
       r.measured_se = row.r_se;
       r.pred_sde = row.r_sde;
       r.pred_discrete = row.r_discrete;
+      r.pred_one_step = row.r_one_step;
+    }
+    r.rel_err_one_step = r.measured / r.pred_one_step - 1.0;
+    r.rel_err_one_step_se = r.measured_se / std::abs(r.pred_one_step);
+    r.z_one_step = (r.measured - r.pred_one_step) / r.measured_se;
+    if (finite(r.z_one_step)) {
+      if (out.max_z_row < 0 || std::abs(r.z_one_step) > out.max_abs_z_one_step)
+        out.max_abs_z_one_step = std::abs(r.z_one_step), out.max_z_row = r.row;
+      out.n_beyond_3_se += std::abs(r.z_one_step) > 3.0 ? 1 : 0;
     }
     // The predictions are closed forms of the set hyperparameters (and the model's sigma^2), taken as exact.
     r.rel_err_sde = r.measured / r.pred_sde - 1.0;
@@ -291,6 +300,7 @@ V1Result check_stationary_radius(const GridTable& table, const V1Options& option
     }
     update_max(out.sde_all, r, r.rel_err_sde, r.rel_err_sde_se);
     update_max(out.discrete_all, r, r.rel_err_discrete, r.rel_err_discrete_se);
+    update_max(out.one_step_all, r, r.rel_err_one_step, r.rel_err_one_step_se);
     out.rows.push_back(r);
   }
   return out;
@@ -373,25 +383,27 @@ PotentialMap potential_map(const GridTable& table, int ref_i, int ref_j) {
 V3Result check_maxwell_relations(const GridTable& table) {
   validate_table(table, "V3 Maxwell relations");
   const double R = table.gas_constant();
-  const double dm1 = 2.0 * R;  // d - 1
   V3Result out;
   out.protocol = table.protocol;
   out.gas_constant = R;
   out.x_name = first_axis_name(table.protocol);
   out.y_name = second_axis_name(table.protocol);
 
+  // The sphere fits S(rho_w_hat): its total S moves with log r by construction (see the header).
+  const bool sphere = is_sphere(table);
   std::vector<double> xs, ys, s_values;
   std::vector<int> used_rows;
   for (size_t k = 0; k < table.rows.size(); ++k) {
     const auto& row = table.rows[k];
     const double x = log_first(table, row), y = log_second(table, row);
-    if (!finite(row.S)) {
+    const double s = sphere ? row.S_sphere : row.S;
+    if (!finite(s)) {
       ++out.n_skipped;
       continue;
     }
     xs.push_back(x);
     ys.push_back(y);
-    s_values.push_back(row.S);
+    s_values.push_back(s);
     used_rows.push_back(static_cast<int>(k));
   }
   out.n_points = static_cast<int>(s_values.size());
@@ -422,7 +434,7 @@ V3Result check_maxwell_relations(const GridTable& table) {
   switch (table.protocol) {
     case Protocol::fixed_lr: target_x = R, target_y = 0.0; break;        // S = R log(pi e eta sigma^2)
     case Protocol::fixed_elr: target_x = 2.0 * R, target_y = -R; break;  // T ∝ eta_eff, r^2 ∝ eta_eff/lambda
-    case Protocol::fixed_sphere: target_x = R, target_y = dm1; break;    // T ∝ eta_eff, r set
+    case Protocol::fixed_sphere: target_x = R, target_y = 0.0; break;    // S(rho_w_hat): T ∝ eta_eff, not r
   }
   auto make_slope = [&](const char* name, size_t k, double target) {
     V3Slope s;
@@ -435,7 +447,11 @@ V3Result check_maxwell_relations(const GridTable& table) {
     return s;
   };
   out.slope_x = make_slope(table.protocol == Protocol::fixed_lr ? "dS/dlog_eta" : "dS/dlog_eta_eff", 1, target_x);
-  out.slope_y = make_slope(is_sphere(table) ? "dS/dlog_r" : "dS/dlog_lambda", 2, target_y);
+  out.slope_x = make_slope(table.protocol == Protocol::fixed_lr   ? "dS/dlog_eta"
+                           : sphere                               ? "dS_sphere/dlog_eta_eff"
+                                                                  : "dS/dlog_eta_eff",
+                           1, target_x);
+  out.slope_y = make_slope(sphere ? "dS_sphere/dlog_r" : "dS/dlog_lambda", 2, target_y);
 
   // Derived coefficients and local relations of the quadratic (weights over a0..a5).
   std::vector<LinearTarget> derived;
@@ -458,16 +474,14 @@ V3Result check_maxwell_relations(const GridTable& table) {
                 [](double x, double y) { return std::vector<double>{0, 0, 1, 0, 2 * y, x}; }, -R}};
       break;
     case Protocol::fixed_sphere:
-      // dS/dx = a1 + 2a3 x + a5 y = R;  dS/dy = a2 + 2a4 y + a5 x = d - 1
+      // S(rho_w_hat): dS/dx = a1 + 2a3 x + a5 y = R;  dS/dy = a2 + 2a4 y + a5 x = 0
       derived = {{"a1/R", {0, 1 / R, 0, 0, 0, 0}, 1.0},
                  {"2a3/R", {0, 0, 0, 2 / R, 0, 0}, 0.0},
                  {"a5/R", {0, 0, 0, 0, 0, 1 / R}, 0.0},
-                 {"a2/(d-1)", {0, 0, 1 / dm1, 0, 0, 0}, 1.0},
-                 {"2a4/(d-1)", {0, 0, 0, 0, 2 / dm1, 0}, 0.0}};
-      local = {{"dS/dlog_eta_eff = R",
-                [](double x, double y) { return std::vector<double>{0, 1, 0, 2 * x, 0, y}; }, R},
-               {"dS/dlog_r = d-1",
-                [](double x, double y) { return std::vector<double>{0, 0, 1, 0, 2 * y, x}; }, dm1}};
+                 {"a2/R", {0, 0, 1 / R, 0, 0, 0}, 0.0},
+                 {"2a4/R", {0, 0, 0, 0, 2 / R, 0}, 0.0}};
+      local = {{"dS_sphere/dlog_eta_eff = R",
+                [](double x, double y) { return std::vector<double>{0, 1, 0, 2 * x, 0, y}; }, R}};
       break;
   }
   for (const auto& d : derived) {
@@ -494,6 +508,40 @@ V3Result check_maxwell_relations(const GridTable& table) {
       }
     }
     out.local.push_back(rel);
+  }
+  if (sphere) {
+    // (c) lambda_eff r^2 = (d-1) T = (d-1) eta_eff sigma^2 / 2: log lambda_eff is linear in (x, y) with slopes 1, -2.
+    std::vector<double> design, log_lambda_eff;
+    for (size_t k = 0; k < table.rows.size(); ++k) {
+      const auto& row = table.rows[k];
+      if (!(row.lambda_eff > 0.0) || !finite(row.lambda_eff)) continue;
+      design.insert(design.end(), {1.0, log_first(table, row), log_second(table, row)});
+      log_lambda_eff.push_back(std::log(row.lambda_eff));
+    }
+    if (log_lambda_eff.size() >= 4) {
+      // Theory's slopes on this grid: the SDE gives (1, -2); the one-step prediction (discrete time) bends the
+      // eta_eff slope by O(eta_eff) (its G and eta_eff^2 X terms), so the target is the same plane fitted to it.
+      std::vector<double> log_pred;
+      bool have_pred = true;
+      for (size_t k = 0; k < table.rows.size(); ++k) {
+        const auto& row = table.rows[k];
+        if (!(row.lambda_eff > 0.0) || !finite(row.lambda_eff)) continue;
+        have_pred = have_pred && row.lambda_eff_one_step > 0.0;
+        log_pred.push_back(std::log(row.lambda_eff_one_step));
+      }
+      const LinearFit pred = have_pred ? fit_least_squares(design, 3, log_pred) : LinearFit{};
+      out.lambda_eff_plane = fit_least_squares(design, 3, log_lambda_eff);
+      auto slope = [&](const char* name, size_t k, double target) {
+        V3Slope s;
+        s.name = name;
+        s.value = s.over_R = out.lambda_eff_plane.coef[k];
+        s.se = s.over_R_se = out.lambda_eff_plane.coef_se[k];
+        s.target_over_R = target;
+        return s;
+      };
+      out.lambda_eff_slope_x = slope("dlog_lambda_eff/dlog_eta_eff", 1, have_pred ? pred.coef[1] : 1.0);
+      out.lambda_eff_slope_y = slope("dlog_lambda_eff/dlog_r", 2, -2.0);
+    }
   }
   return out;
 }
@@ -611,6 +659,10 @@ void to_json(json& out, const V1Result& r) {
                         {"rel_err_sde_se", row.rel_err_sde_se},
                         {"rel_err_discrete", row.rel_err_discrete},
                         {"rel_err_discrete_se", row.rel_err_discrete_se},
+                        {"pred_one_step", row.pred_one_step},
+                        {"rel_err_one_step", row.rel_err_one_step},
+                        {"rel_err_one_step_se", row.rel_err_one_step_se},
+                        {"z_one_step", row.z_one_step},
                         {"in_sde_regime", row.in_sde_regime}});
   out = json{{"protocol", protocol_name(r.protocol)},
              {"quantity", r.quantity},
@@ -619,6 +671,10 @@ void to_json(json& out, const V1Result& r) {
              {"discrete_in_regime", max_error_json(r.discrete_in_regime)},
              {"sde_all", max_error_json(r.sde_all)},
              {"discrete_all", max_error_json(r.discrete_all)},
+             {"one_step_all", max_error_json(r.one_step_all)},
+             {"max_abs_z_one_step", r.max_abs_z_one_step},
+             {"max_z_row", r.max_z_row},
+             {"n_beyond_3_se", r.n_beyond_3_se},
              {"rows", rows}};
 }
 
@@ -667,6 +723,11 @@ void to_json(json& out, const V3Result& r) {
              {"n_skipped", r.n_skipped},
              {"plane", {{"fit", to_json(r.plane)}, {"slope_x", slope_json(r.slope_x)}, {"slope_y", slope_json(r.slope_y)}}},
              {"quadratic", {{"fit", to_json(r.quadratic)}, {"derived", derived}, {"local", local}}}};
+  if (r.protocol == Protocol::fixed_sphere && !r.lambda_eff_plane.coef.empty())
+    out["lambda_eff_relation"] = {{"relation", "lambda_eff r^2 = (d-1) T"},
+                                  {"fit", to_json(r.lambda_eff_plane)},
+                                  {"slope_x", slope_json(r.lambda_eff_slope_x)},
+                                  {"slope_y", slope_json(r.lambda_eff_slope_y)}};
 }
 
 void to_json(json& out, const V4Result& r) {
@@ -738,7 +799,7 @@ json validation_report(const GridTable& table, const V1Options& v1_options) {
     }
   };
   json out{{"protocol", protocol_name(table.protocol)}, {"d", table.d},
-           {"sigma2", table.sigma2},                    {"gas_constant", table.gas_constant()},
+           {"gas_constant", table.gas_constant()},
            {"n_first", table.n_first},                  {"n_second", table.n_second}};
   out["v1"] = guarded([&] { return to_json(check_stationary_radius(table, v1_options)); });
   out["v2"] = guarded([&] { return to_json(check_potential_minimum(table)); });

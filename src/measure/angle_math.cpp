@@ -9,13 +9,6 @@
 #include "simd4.hpp"
 
 namespace idealgas {
-namespace simd {
-bool cpu_has_avx2() {
-  static const bool has = __builtin_cpu_supports("avx2");
-  return has;
-}
-}  // namespace simd
-
 namespace {
 
 using simd::v4d;
@@ -92,6 +85,10 @@ inline __attribute__((always_inline)) T atan2_body(T y, T x) {
 
 inline double sqrt_scalar(double s) { return std::sqrt(s); }
 
+}  // namespace
+
+namespace simd {
+
 void atan2_of_sqrt_sse2(const double* s, const double* x, double* out, std::size_t n) {
   std::size_t i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -115,15 +112,15 @@ __attribute__((target("avx2"))) void atan2_of_sqrt_avx2(const double* s, const d
   for (; i < n; ++i) out[i] = atan2_body<double, bool>(sqrt_scalar(s[i]), x[i]);
 }
 
-}  // namespace
+}  // namespace simd
 
 double atan2_accurate(double y, double x) { return atan2_body<double, bool>(y, x); }
 
 void atan2_of_sqrt(const double* s, const double* x, double* out, std::size_t n) {
-  if (simd::cpu_has_avx2())
-    atan2_of_sqrt_avx2(s, x, out, n);
+  if (simd::cpu_has_avx2())  // the dispatch point of the atan2 kernels
+    simd::atan2_of_sqrt_avx2(s, x, out, n);
   else
-    atan2_of_sqrt_sse2(s, x, out, n);
+    simd::atan2_of_sqrt_sse2(s, x, out, n);
 }
 
 }  // namespace idealgas

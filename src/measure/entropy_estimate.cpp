@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <optional>
 
 #include "entropy_finish.hpp"
 #include "idealgas/core/error.hpp"
@@ -30,8 +31,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// Same guard as spherical_coords.cpp: below this |m - e_{d-1}|^2 the reflection is the identity.
-constexpr double kIdentityReflectionNormSq = 1e-20;
+// The neighbour searches index rows with 32-bit integers.
+constexpr std::size_t kMaxRows = (std::size_t{1} << 32) - 1;
+// knn_naive's memory per row and thread: the k best (distance, index) pairs.
+constexpr std::size_t kNaiveBytesPerRow = 8 + kMaxNeighbours * 16;
 // Bytes the estimator keeps besides the big buffers (per-row vectors, candidate lists): a safety allowance per
 // row in the budget arithmetic.
 constexpr std::size_t kPerRowOverheadBytes = 4096;
@@ -83,19 +86,20 @@ class Samples {
 
 class MemorySamples final : public Samples {
  public:
-  MemorySamples(const double* p, std::size_t n, std::size_t d) : p_(p), n_(n), d_(d) {}
+  MemorySamples(const double* p, std::size_t n, std::size_t d, const char* who) : p_(p), n_(n), d_(d), who_(who) {}
   std::size_t rows() const override { return n_; }
   std::size_t cols() const override { return d_; }
   void read(std::size_t r0, std::size_t r1, std::size_t c0, std::size_t c1, double* out,
             std::size_t ld) const override {
     for (std::size_t r = r0; r < r1; ++r) std::copy(p_ + r * d_ + c0, p_ + r * d_ + c1, out + (r - r0) * ld);
   }
-  std::string who() const override { return "estimate_entropy"; }
+  std::string who() const override { return who_; }
   const double* row_pointer(std::size_t i) const override { return p_ + i * d_; }
 
  private:
   const double* p_;
   std::size_t n_, d_;
+  const char* who_;
 };
 
 class FileSamples final : public Samples {
@@ -103,11 +107,11 @@ class FileSamples final : public Samples {
   FileSamples(const std::string& path, std::size_t first_row, std::size_t n_rows) : reader_(path), first_(first_row) {
     const NpyLayout& lay = reader_.layout();
     if (first_row > lay.rows)
-      throw InputError(fmt::format("{}: first row {} is past the last row ({} rows)", path, first_row, lay.rows));
+      throw InputError(fmt::format("{}: first row {} asked, the file holds {} rows", path, first_row, lay.rows));
     n_ = n_rows == 0 ? lay.rows - first_row : n_rows;
-    if (first_row + n_ > lay.rows)
-      throw InputError(
-          fmt::format("{}: rows [{}, {}) asked, the file holds {} rows", path, first_row, first_row + n_, lay.rows));
+    if (n_ > lay.rows - first_row)  // first_row + n_ could wrap past 2^64
+      throw InputError(fmt::format("{}: {} rows from row {} asked, the file holds {} rows", path, n_, first_row,
+                                   lay.rows));
   }
   std::size_t rows() const override { return n_; }
   std::size_t cols() const override { return reader_.layout().cols; }
@@ -136,60 +140,39 @@ void require_finite_row(const Samples& src, std::size_t row, std::size_t c0, con
       throw InputError(fmt::format("{}: row {} column {} is {}; expected finite values", src.who(), row, c0 + c, x[c]));
 }
 
-// The regularising reflection H = I - 2 v v^T/|v|^2 of spherical_coords.hpp, computed from rows streamed one at a
-// time with the same arithmetic as mean_direction() and RegularisingReflection (so the same bits), plus each
-// row's s_i = 2 (v . x_i)/|v|^2, so that a column block of H x_i is x_c - s_i v_c.
+// The regularising reflection of spherical_coords.hpp (the project's one reflection), for rows streamed one at a
+// time: the mean direction from MeanDirectionSum, then each row's coefficient s_i, so that a column block of H x_i
+// is RegularisingReflection::apply_block(s_i, ...) (the same operations as apply(), hence the same bits).
 struct Reflection {
-  bool identity = true;
-  std::vector<double> v;  // [d]
-  std::vector<double> s;  // [n]
+  std::optional<RegularisingReflection> h;  // absent: the identity
+  std::vector<double> s;                    // [n]
+  bool identity() const { return !h; }
   void apply(std::size_t row, std::size_t c0, double* x, std::size_t w) const {
-    if (identity) return;
-    const double si = s[row];
-    for (std::size_t c = 0; c < w; ++c) x[c] = x[c] - si * v[c0 + c];
+    if (h) h->apply_block(s[row], c0, x, w);
   }
 };
 
 Reflection make_reflection(const Samples& src) {
   const std::size_t n = src.rows(), d = src.cols();
-  std::vector<double> row(d), mean(d, 0.0);
-  for (std::size_t i = 0; i < n; ++i) {  // mean_direction(), row by row
+  std::vector<double> row(d);
+  MeanDirectionSum sum(d);
+  for (std::size_t i = 0; i < n; ++i) {
     src.read(i, i + 1, 0, d, row.data(), d);
     require_finite_row(src, i, 0, row.data(), d);
-    double norm_sq = 0.0;
-    for (std::size_t k = 0; k < d; ++k) norm_sq += row[k] * row[k];
-    if (!(norm_sq > 0.0))
-      throw InputError(fmt::format("{}: row {} has zero norm: its direction on the sphere is undefined", src.who(), i));
-    const double inv = 1.0 / std::sqrt(norm_sq);
-    for (std::size_t k = 0; k < d; ++k) mean[k] += row[k] * inv;
+    sum.add(row.data(), i, src.who());
   }
-  Reflection h;
-  double norm_sq = 0.0;
-  for (double v : mean) norm_sq += v * v;
-  if (!(norm_sq > 0.0)) return h;  // no preferred direction: nothing to move
-  double inv = 1.0 / std::sqrt(norm_sq);
-  for (double& v : mean) v *= inv;
-  // RegularisingReflection(mean, d): normalise again, v = m - e_{d-1}.
-  norm_sq = 0.0;
-  for (std::size_t i = 0; i < d; ++i) norm_sq += mean[i] * mean[i];
-  inv = 1.0 / std::sqrt(norm_sq);
-  h.v.resize(d);
-  double v_norm_sq = 0.0;
-  for (std::size_t i = 0; i < d; ++i) {
-    h.v[i] = mean[i] * inv - (i == regular_target_index(d) ? 1.0 : 0.0);
-    v_norm_sq += h.v[i] * h.v[i];
-  }
-  if (v_norm_sq < kIdentityReflectionNormSq) return Reflection{};
-  const double two_over_norm_sq = 2.0 / v_norm_sq;
-  h.identity = false;
-  h.s.resize(n);
-  for (std::size_t i = 0; i < n; ++i) {  // RegularisingReflection::apply's dot product
+  Reflection r;
+  const std::vector<double> direction = sum.direction();
+  if (direction.empty()) return r;  // no preferred direction: nothing to move
+  RegularisingReflection h(direction.data(), d);
+  if (h.is_identity()) return r;
+  r.h.emplace(std::move(h));
+  r.s.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
     src.read(i, i + 1, 0, d, row.data(), d);
-    double dot = 0.0;
-    for (std::size_t k = 0; k < d; ++k) dot += h.v[k] * row[k];
-    h.s[i] = two_over_norm_sq * dot;
+    r.s[i] = r.h->coefficient(row.data());
   }
-  return h;
+  return r;
 }
 
 // Per-row outputs of the coordinate transform.
@@ -197,23 +180,48 @@ struct RowScalars {
   std::vector<double> radius, log_jacobian;  // [n]; spherical only
 };
 
-void check_row_scalars(const Samples& src, const RowScalars& rs) {
+// Why row i (as it enters the coordinates: reflected with --rotate) has a non-finite log J: trailing coordinates
+// that are exactly 0 (the singular set), or so small against the rest of the row that their squares underflow.
+std::string singular_row_message(const Samples& src, const Reflection& h, std::size_t i) {
+  const std::size_t d = src.cols();
+  std::vector<double> row(d);
+  src.read(i, i + 1, 0, d, row.data(), d);
+  h.apply(i, 0, row.data(), d);
+  std::size_t zeros = 0;  // trailing exact zeros
+  while (zeros < d && row[d - 1 - zeros] == 0.0) ++zeros;
+  const char* hint = "; rotate the samples (--rotate) or check the data";
+  if (zeros >= 2)
+    return fmt::format("{}: row {} lies on the coordinate singular set: its last {} of {} coordinates{} are 0, so "
+                       "some sin phi_k = 0 and log J = -inf{}",
+                       src.who(), i, zeros, d, h.identity() ? "" : " (after the reflection)", hint);
+  return fmt::format("{}: row {} lies on the coordinate singular set to double precision: its trailing "
+                     "coordinates{} are nonzero but so small against the rest of the row (largest |x| {:.3g}) that "
+                     "their squares underflow, so log J = -inf{}",
+                     src.who(), i, h.identity() ? "" : " (after the reflection)", max_abs(row.data(), d), hint);
+}
+
+void check_row_scalars(const Samples& src, const Reflection& h, const RowScalars& rs) {
   for (std::size_t i = 0; i < rs.radius.size(); ++i) {
     if (!(rs.radius[i] > 0.0))
-      throw InputError(fmt::format("{}: row {} has zero norm: its direction is undefined", src.who(), i));
-    if (!std::isfinite(rs.log_jacobian[i]))
-      throw InputError(fmt::format(
-          "{}: row {} lies on the coordinate singular set (its trailing coordinates vanish, so some sin phi_k = 0 "
-          "and log J = -inf); rotate the samples (--rotate) or check the data",
-          src.who(), i));
+      throw InputError(fmt::format("{}: row {} is zero (all {} coordinates are 0): its direction is undefined",
+                                   src.who(), i, src.cols()));
+    if (!std::isfinite(rs.radius[i]))
+      throw InputError(fmt::format("{}: row {} has a norm beyond the largest double (1.8e308); rescale the samples",
+                                   src.who(), i));
+    if (!std::isfinite(rs.log_jacobian[i])) throw InputError(singular_row_message(src, h, i));
   }
 }
 
-// Memory mode: the angles of every row, [n, d-1] in double (spherical). Finite values give a finite radius, so
-// the row is scanned for the offending column only when the radius is not finite.
+[[noreturn]] void norm_overflow(const Samples& src, const Reflection& h, std::size_t i) {
+  throw InputError(fmt::format("{}: row {} has a norm{} beyond the largest double (1.8e308); rescale the samples",
+                               src.who(), i, h.identity() ? "" : " (or, reflected, a coordinate)"));
+}
+
+// Memory mode: the angles of every row, [n, d-1] in double (spherical). Finite values give a finite radius unless
+// the norm itself overflows, so the row is scanned for the offending column only when the radius is not finite.
 UninitBuffer<double> materialise(const Samples& src, const Reflection& h, RowScalars& rs) {
   const std::size_t n = src.rows(), d = src.cols(), m = d - 1;
-  UninitBuffer<double> points(n * m);
+  UninitBuffer<double> points(n * m);  // n * m doubles fit: run() checked the plan's sizes
   points.prefault();
   rs.radius.assign(n, 0.0);
   rs.log_jacobian.assign(n, 0.0);
@@ -226,21 +234,19 @@ UninitBuffer<double> materialise(const Samples& src, const Reflection& h, RowSca
     for (long long is = 0; is < n_signed; ++is) {
       const std::size_t i = static_cast<std::size_t>(is);
       try {
-        const double* x = h.identity ? src.row_pointer(i) : nullptr;
+        const double* x = h.identity() ? src.row_pointer(i) : nullptr;
         if (x == nullptr) {
           row.resize(d);
           src.read(i, i + 1, 0, d, row.data(), d);
           h.apply(i, 0, row.data(), d);
           x = row.data();
         }
-        const SphericalPoint p = to_spherical(x, d, points.data() + i * m);
+        const SphericalPoint p = to_spherical(x, d, points.data() + i * m);  // scales the row when needed
         if (!std::isfinite(p.radius)) {
-          if (x != row.data()) {
-            row.assign(x, x + d);
-          } else {
-            src.read(i, i + 1, 0, d, row.data(), d);  // the values before the reflection
-          }
+          row.resize(d);
+          src.read(i, i + 1, 0, d, row.data(), d);  // the values before the reflection
           require_finite_row(src, i, 0, row.data(), d);
+          norm_overflow(src, h, i);
         }
         rs.radius[i] = p.radius;
         rs.log_jacobian[i] = p.log_jacobian;
@@ -250,42 +256,65 @@ UninitBuffer<double> materialise(const Samples& src, const Reflection& h, RowSca
     }
   }
   errors.rethrow();
-  check_row_scalars(src, rs);
+  check_row_scalars(src, h, rs);
   return points;
 }
 
-// Memory mode, Euclidean: the raw rows, [n, d] (no copy when the samples are already doubles in memory).
-UninitBuffer<double> materialise_raw(const Samples& src, const double*& points) {
+// Memory mode, Euclidean: the raw rows, [n, d], scaled by 2^scale_exponent (the one power of two that brings the
+// largest |x| of all rows into [1, 2) when it lies outside the safe range of spherical_coords.hpp, else 1), so that
+// squared distances neither overflow nor underflow. No copy when the samples are doubles in memory and need no
+// scale.
+UninitBuffer<double> materialise_raw(const Samples& src, const double*& points, int& scale_exponent) {
   const std::size_t n = src.rows(), d = src.cols();
   UninitBuffer<double> copy;
   points = src.row_pointer(0);
-  if (points == nullptr) {
+  double largest = 0.0;
+  if (points != nullptr) {
+    for (std::size_t i = 0; i < n; ++i) {
+      require_finite_row(src, i, 0, points + i * d, d);
+      largest = std::max(largest, max_abs(points + i * d, d));
+    }
+    scale_exponent = row_scale_exponent(largest);
+    if (scale_exponent == 0) return copy;
     copy.reset(n * d);
-    copy.prefault();
+    for (std::size_t q = 0; q < n * d; ++q) copy[q] = std::ldexp(points[q], scale_exponent);
     points = copy.data();
+    return copy;
   }
+  copy.reset(n * d);
+  copy.prefault();
+  points = copy.data();
   LoopErrors errors;
   const long long n_signed = static_cast<long long>(n);
   const bool use_threads = worth_threads(static_cast<double>(n) * static_cast<double>(d));
-#pragma omp parallel for schedule(dynamic, 4) if (use_threads)
+#pragma omp parallel for schedule(dynamic, 4) if (use_threads) reduction(max : largest)
   for (long long is = 0; is < n_signed; ++is) {
     const std::size_t i = static_cast<std::size_t>(is);
     try {
-      if (copy.size() > 0) src.read(i, i + 1, 0, d, copy.data() + i * d, d);
-      require_finite_row(src, i, 0, points + i * d, d);
+      src.read(i, i + 1, 0, d, copy.data() + i * d, d);
+      require_finite_row(src, i, 0, copy.data() + i * d, d);
+      largest = std::max(largest, max_abs(copy.data() + i * d, d));
     } catch (...) {
       errors.capture(i);
     }
   }
   errors.rethrow();
+  scale_exponent = row_scale_exponent(largest);
+  if (scale_exponent != 0)
+    for (std::size_t q = 0; q < n * d; ++q) copy[q] = std::ldexp(copy[q], scale_exponent);
   return copy;
 }
 
 // Stream mode: points produced in column blocks from the samples, twice (Gram panels, then exact distances of
 // the candidate pairs). Blocks of io_cols angle columns (a multiple of the panel width and of 4), the last raw
 // block reaching column d-1; the spherical state of every row at each block's right end is kept between passes.
+// The power-of-two scales (per row for the coordinates, one for all rows in the Euclidean case; see materialise*)
+// need the largest |x| of each row, known only after the first pass: when one turns out not to be 1 (rows of 1e300
+// or 1e-200, never network weights) the first pass is repeated with the scales, so the bits equal memory mode's.
 class StreamedPoints final : public PointSource {
  public:
+  struct Restart {};  // thrown at the end of a first pass that found scales; knn_gram is then run again
+
   StreamedPoints(const Samples& src, bool spherical, const Reflection& h, std::size_t io_cols, RowScalars& rs)
       : src_(src), spherical_(spherical), h_(h), io_cols_(io_cols), rs_(rs) {
     n_ = src.rows();
@@ -294,28 +323,38 @@ class StreamedPoints final : public PointSource {
   }
   std::size_t rows() const override { return n_; }
   std::size_t cols() const override { return m_; }
+  int euclidean_scale_exponent() const { return euclidean_scale_; }
 
   void for_each_panel(std::size_t max_width, const PanelVisitor& visit) override {
     const std::size_t w = max_width;
     IDEALGAS_ASSERT(io_cols_ % w == 0 && io_cols_ % 4 == 0, "blocks must hold whole panels and lanes");
     ensure_buffer();
+    if (!scales_known_) row_max_.assign(n_, 0.0);
     const std::size_t n_blocks = (m_ + io_cols_ - 1) / io_cols_;
     if (!spherical_) {
       for (std::size_t b = 0; b < n_blocks; ++b) {
         const std::size_t b0 = b * io_cols_, b1 = std::min(m_, b0 + io_cols_);
-        read_block(b0, b1, /*check=*/true);
+        read_block(b0, b1);
         for (std::size_t p0 = b0; p0 < b1; p0 += w) visit(p0, std::min(b1, p0 + w), buf_.data() + (p0 - b0), ld());
+      }
+      if (!scales_known_) {
+        scales_known_ = true;
+        double largest = 0.0;
+        for (double v : row_max_) largest = std::max(largest, v);
+        euclidean_scale_ = row_scale_exponent(largest);
+        if (euclidean_scale_ != 0) throw Restart{};
       }
       return;
     }
-    std::vector<SphericalRowState> state(n_, spherical_row_begin(d_));
+    std::vector<SphericalRowState> state(n_);
+    for (std::size_t i = 0; i < n_; ++i) state[i] = spherical_row_begin(d_, row_scale_.empty() ? 0 : row_scale_[i]);
     saved_.assign(n_blocks, {});
     panel_.resize(n_ * w);
     for (std::size_t b = n_blocks; b-- > 0;) {
       saved_[b] = state;
       const std::size_t b0 = b * io_cols_, b1 = std::min(m_, b0 + io_cols_);
       const std::size_t raw_end = b1 == m_ ? d_ : b1;
-      read_block(b0, raw_end, /*check=*/true);
+      read_block(b0, raw_end);
       // Panels right to left; each row's state moves from raw_end down to b0.
       for (std::size_t p0 = b0 + (b1 - 1 - b0) / w * w;; p0 -= w) {
         const std::size_t p1 = std::min(b1, p0 + w), q1 = p1 == m_ ? d_ : p1;
@@ -330,14 +369,22 @@ class StreamedPoints final : public PointSource {
         if (p0 == b0) break;
       }
     }
+    if (!scales_known_) {
+      scales_known_ = true;
+      row_scale_.assign(n_, 0);
+      bool any = false;
+      for (std::size_t i = 0; i < n_; ++i) any = (row_scale_[i] = row_scale_exponent(row_max_[i])) != 0 || any;
+      if (any) throw Restart{};
+    }
     rs_.radius.resize(n_);
     rs_.log_jacobian.resize(n_);
     for (std::size_t i = 0; i < n_; ++i) {
       const SphericalPoint p = spherical_row_finish(state[i]);
+      if (!std::isfinite(p.radius)) norm_overflow(src_, h_, i);
       rs_.radius[i] = p.radius;
       rs_.log_jacobian[i] = p.log_jacobian;
     }
-    check_row_scalars(src_, rs_);
+    check_row_scalars(src_, h_, rs_);
   }
 
   void exact_dist_sq(const std::vector<std::pair<std::uint32_t, std::uint32_t>>& pairs, double* out) override {
@@ -364,7 +411,7 @@ class StreamedPoints final : public PointSource {
             double* row = buf_.data() + i * ld();
             if (!spherical_) {
               src_.read(i, i + 1, b0, raw_end, row, ld());
-              h_.apply(i, b0, row, raw_end - b0);
+              scale_euclidean(row, raw_end - b0);
               continue;
             }
             src_.read(i, i + 1, b0, raw_end, raw.data(), raw.size());
@@ -394,8 +441,13 @@ class StreamedPoints final : public PointSource {
     buf_.reset(n_ * ld());
     buf_.prefault();
   }
-  // Raw columns [c0, c1) of every row into buf_ (row stride ld()), reflected; finiteness checked on the first pass.
-  void read_block(std::size_t c0, std::size_t c1, bool check) {
+  void scale_euclidean(double* x, std::size_t w) const {
+    if (euclidean_scale_ != 0)
+      for (std::size_t c = 0; c < w; ++c) x[c] = std::ldexp(x[c], euclidean_scale_);
+  }
+  // Raw columns [c0, c1) of every row into buf_ (row stride ld()), checked finite and reflected (spherical) or
+  // scaled (Euclidean); in the first pass, each row's largest |x| so far.
+  void read_block(std::size_t c0, std::size_t c1) {
     LoopErrors errors;
     const long long n_signed = static_cast<long long>(n_);
     const bool use_threads = worth_threads(static_cast<double>(n_) * static_cast<double>(c1 - c0));
@@ -405,8 +457,10 @@ class StreamedPoints final : public PointSource {
       try {
         double* row = buf_.data() + i * ld();
         src_.read(i, i + 1, c0, c1, row, ld());
-        if (check) require_finite_row(src_, i, c0, row, c1 - c0);
+        require_finite_row(src_, i, c0, row, c1 - c0);
         h_.apply(i, c0, row, c1 - c0);
+        if (!scales_known_) row_max_[i] = std::max(row_max_[i], max_abs(row, c1 - c0));
+        if (!spherical_) scale_euclidean(row, c1 - c0);
       } catch (...) {
         errors.capture(i);
       }
@@ -423,6 +477,10 @@ class StreamedPoints final : public PointSource {
   UninitBuffer<double> buf_;   // [n, io_cols + 1]: one block of raw columns (the +1: column d-1 in the last block)
   std::vector<double> panel_;  // [n, panel width]: angles of one panel
   std::vector<std::vector<SphericalRowState>> saved_;  // [blocks][n]: state at each block's right end
+  bool scales_known_ = false;
+  std::vector<double> row_max_;  // [n]: largest |x| of each row (as it enters the coordinates), first pass
+  std::vector<int> row_scale_;   // [n]: spherical, row_scale_exponent of each row
+  int euclidean_scale_ = 0;      // Euclidean: the one scale of all rows
 };
 
 struct Budget {
@@ -430,39 +488,53 @@ struct Budget {
   std::size_t io_cols = 0;
 };
 
-std::size_t round_up(std::size_t x, std::size_t to) { return (x + to - 1) / to * to; }
+// Sizes of the plan in bytes, saturating at SIZE_MAX (a size that does not fit is larger than any budget).
+std::size_t sat_mul(std::size_t a, std::size_t b) {
+  std::size_t r;
+  return __builtin_mul_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+std::size_t sat_add(std::size_t a, std::size_t b) {
+  std::size_t r;
+  return __builtin_add_overflow(a, b, &r) ? SIZE_MAX : r;
+}
+std::size_t round_up(std::size_t x, std::size_t to) { return sat_mul((x + to - 1) / to, to); }
+double mib(std::size_t bytes) { return static_cast<double>(bytes) / 1048576.0; }
 
 Budget plan(std::size_t n, std::size_t d, std::size_t m, const EntropyOptions& o, std::size_t budget) {
   const std::size_t threads = static_cast<std::size_t>(omp_get_max_threads());
   const std::size_t w = std::max<std::size_t>(1, std::min(o.panel_cols, m));
   const std::size_t product_bytes = o.precision == GramPrecision::float32 ? 4 : 8;
   const std::size_t tile = std::min(o.tile_rows, n);
-  const std::size_t common = n * n * 8                                // Gram matrix (or the oracle's table)
-                             + n * w * product_bytes                  // converted panel
-                             + threads * tile * tile * product_bytes  // block products
-                             + n * kPerRowOverheadBytes;              // per-row vectors, candidates
-  const std::size_t memory_need = common + n * m * 8 + threads * d * 8;
+  const std::size_t per_row = sat_mul(n, kPerRowOverheadBytes);  // per-row vectors, candidates
+  const std::size_t points = sat_add(sat_mul(sat_mul(n, m), 8), sat_mul(threads, sat_mul(d, 8)));
+  if (o.naive) {  // the oracle: the points and every thread's k best of every row
+    const std::size_t need = sat_add(sat_add(points, per_row), sat_mul(threads, sat_mul(n, kNaiveBytesPerRow)));
+    if (need > budget)
+      throw InputError(fmt::format("the naive neighbour search needs all {} x {} points in memory ({:.6g} MiB) "
+                                   "within the budget of {:.6g} MiB; raise --budget-mb or drop --naive",
+                                   n, m, mib(need), mib(budget)));
+    return Budget{};
+  }
+  const std::size_t common = sat_add(sat_add(sat_mul(sat_mul(n, n), 8),                    // Gram matrix
+                                             sat_mul(sat_mul(n, w), product_bytes)),       // converted panel
+                                     sat_add(sat_mul(threads, sat_mul(sat_mul(tile, tile), product_bytes)),  // blocks
+                                             per_row));
   Budget b;
-  if (o.io_cols == 0 && memory_need <= budget) return b;
-  if (o.naive)
-    throw InputError(
-        fmt::format("the naive neighbour search needs all {} x {} points in memory ({} MB) within the "
-                    "budget of {} MB; raise --budget-mb or drop --naive",
-                    n, m, memory_need >> 20, budget >> 20));
+  if (o.io_cols == 0 && sat_add(common, points) <= budget) return b;
   b.memory = false;
   const std::size_t step = std::lcm(w, std::size_t{4});
   // Stream mode: one raw block [n, W + 1] doubles, an angle panel [n, w], per-thread row scratch, and the saved
   // states [blocks, n] of about n * sizeof(state) * m / W.
-  const std::size_t fixed = common + n * w * 8;
-  const std::size_t per_col = n * 8 + threads * 16;
+  const std::size_t fixed = sat_add(common, sat_mul(sat_mul(n, w), 8));
+  const std::size_t per_col = sat_add(sat_mul(n, 8), threads * 16);
+  const std::size_t least = sat_add(fixed, sat_mul(step, per_col));
   if (o.io_cols != 0) {
     b.io_cols = round_up(o.io_cols, step);
   } else {
-    if (budget <= fixed + step * per_col)
-      throw InputError(
-          fmt::format("a memory budget of {} MB is too small for {} rows: the Gram matrix and one block "
-                      "of {} columns need {} MB; raise --budget-mb",
-                      budget >> 20, n, step, (fixed + step * per_col) >> 20));
+    if (budget <= least)
+      throw InputError(fmt::format("a memory budget of {:.6g} MiB is too small for {} rows: the Gram matrix and one "
+                                   "block of {} columns need {:.6g} MiB; raise --budget-mb",
+                                   mib(budget), n, step, mib(least)));
     const std::size_t w_cols = (budget - fixed) / per_col;
     b.io_cols = std::max(step, w_cols / step * step);
   }
@@ -474,11 +546,14 @@ EntropyEstimate run(const Samples& src, const EntropyOptions& o) {
   const auto t_start = Clock::now();
   const std::size_t n = src.rows(), d = src.cols();
   const bool spherical = !o.euclidean;
-  if (spherical)
-    require_dimension(fmt::format("{}: dim (columns of the samples)", src.who()), static_cast<long long>(d));
-  else if (d < 1)
-    throw InputError(fmt::format("{}: the samples have no columns", src.who()));
+  if (spherical && d < 2)
+    throw InputError(fmt::format("{}: the samples have {} column(s); the spherical estimate needs dim >= 2 (the "
+                                 "sphere S^(d-1)), or use --euclidean",
+                                 src.who(), d));
+  if (d < 1) throw InputError(fmt::format("{}: the samples have no columns", src.who()));
   if (n < 2) throw InputError(fmt::format("{}: the entropy needs n >= 2 samples (rows), got {}", src.who(), n));
+  if (n > kMaxRows)
+    throw InputError(fmt::format("{}: {} rows; the neighbour search takes at most 2^32 - 1", src.who(), n));
   if (o.k < 1 || o.k > kMaxNeighbours)
     throw InputError(fmt::format("k = {} neighbours; expected 1 <= k <= {}", o.k, kMaxNeighbours));
   if (o.se_batches < 2) throw InputError(fmt::format("se_batches = {}; expected at least 2", o.se_batches));
@@ -497,9 +572,9 @@ EntropyEstimate run(const Samples& src, const EntropyOptions& o) {
   e.neighbours = o.naive ? "naive" : "gram";
   e.budget_bytes = budget;
 
+  const Budget plan_ = plan(n, d, m, o, budget);
   Reflection h;
   if (e.rotated) h = make_reflection(src);
-  const Budget plan_ = plan(n, d, m, o, budget);
   RowScalars rs;
   KnnResult knn;
   GramKnnOptions ko;
@@ -508,6 +583,9 @@ EntropyEstimate run(const Samples& src, const EntropyOptions& o) {
   ko.precision = o.precision;
   ko.panel_cols = o.panel_cols;
   ko.tile_rows = o.tile_rows;
+  const std::string who = src.who();
+  ko.who = who.c_str();
+  int euclidean_scale = 0;
   if (plan_.memory) {
     e.mode = "memory";
     auto t0 = Clock::now();
@@ -517,7 +595,7 @@ EntropyEstimate run(const Samples& src, const EntropyOptions& o) {
       held = materialise(src, h, rs);
       points = held.data();
     } else {
-      held = materialise_raw(src, points);
+      held = materialise_raw(src, points, euclidean_scale);
     }
     e.seconds_coordinates = seconds_since(t0);
     if (o.naive) {
@@ -534,7 +612,14 @@ EntropyEstimate run(const Samples& src, const EntropyOptions& o) {
     src.streaming();
     ko.panel_cols = std::max<std::size_t>(1, std::min(o.panel_cols, m));
     StreamedPoints ps(src, spherical, h, plan_.io_cols, rs);
-    knn = knn_gram(ps, ko);
+    for (;;) {
+      try {
+        knn = knn_gram(ps, ko);
+        break;
+      } catch (const StreamedPoints::Restart&) {  // the first pass found rows to scale: once more, scaled
+      }
+    }
+    euclidean_scale = ps.euclidean_scale_exponent();
   }
   if (!o.naive) {
     e.seconds_gram = knn.seconds_gram;
@@ -544,7 +629,8 @@ EntropyEstimate run(const Samples& src, const EntropyOptions& o) {
     e.exact_pairs = knn.exact_pairs;
   }
 
-  finish_entropy_estimate(knn, rs.radius, rs.log_jacobian, o.se_batches, o.keep_per_sample, src.who(), e);
+  finish_entropy_estimate(knn, rs.radius, rs.log_jacobian, o.se_batches, o.keep_per_sample, who, e,
+                          euclidean_scale);
   e.seconds_io = src.io_seconds();
   e.seconds_total = seconds_since(t_start);
   return e;
@@ -558,10 +644,15 @@ std::size_t default_entropy_budget_bytes() {
   return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) / 2;
 }
 
-EntropyEstimate estimate_entropy(const double* samples, std::size_t n, std::size_t dim, const EntropyOptions& options) {
-  if (samples == nullptr && n * dim > 0) throw InputError("estimate_entropy: samples is null");
-  const MemorySamples src(samples, n, dim);
+EntropyEstimate estimate_entropy_named(const char* who, const double* samples, std::size_t n, std::size_t dim,
+                                       const EntropyOptions& options) {
+  if (samples == nullptr && n > 0 && dim > 0) throw InputError(fmt::format("{}: samples is null", who));
+  const MemorySamples src(samples, n, dim, who);
   return run(src, options);
+}
+
+EntropyEstimate estimate_entropy(const double* samples, std::size_t n, std::size_t dim, const EntropyOptions& options) {
+  return estimate_entropy_named("estimate_entropy", samples, n, dim, options);
 }
 
 EntropyEstimate estimate_entropy_npy(const std::string& path, const EntropyOptions& options, std::size_t first_row,

@@ -13,6 +13,8 @@
 namespace idealgas {
 namespace {
 
+constexpr double kLn2 = 0.693147180559945309417232121458176568;
+
 // -psi(k) = gamma_E - H_{k-1} (Abramowitz & Stegun 6.3.2); k = 1 gives gamma_E exactly.
 double minus_digamma(int k) {
   double h = 0.0;
@@ -22,9 +24,14 @@ double minus_digamma(int k) {
 
 }  // namespace
 
+double log_unit_ball_volume(std::size_t m) {
+  const double half_m = 0.5 * static_cast<double>(m);
+  return half_m * std::log(boost::math::constants::pi<double>()) - std::lgamma(half_m + 1.0);
+}
+
 void finish_entropy_estimate(const KnnResult& knn, const std::vector<double>& radius,
                              const std::vector<double>& log_jacobian, int se_batches, bool keep_per_sample,
-                             const std::string& who, EntropyEstimate& e) {
+                             const std::string& who, EntropyEstimate& e, int scale_exponent) {
   const std::size_t n = e.n, m = e.m;
   const bool spherical = !e.euclidean;
   // The estimate (same operations, in the same order, as kl_entropy / spherical_entropy for k = 1, no window).
@@ -33,8 +40,7 @@ void finish_entropy_estimate(const KnnResult& knn, const std::vector<double>& ra
   for (std::size_t i = 0; i < n; ++i)
     if (!knn.dropped[i]) used.push_back(i);
   const double N = static_cast<double>(used.size());
-  if (used.size() < 2)
-    throw InputError(fmt::format("{}: all {} rows are copies of one point; need at least 2 distinct rows", who, n));
+  IDEALGAS_ASSERT(used.size() >= 2, "the neighbour search requires k + 1 >= 2 distinct rows");
   double sum_log_rho = 0.0, sum_log_count = 0.0;
   bool same_count = true;
   std::size_t adjacent = 0;
@@ -52,11 +58,14 @@ void finish_entropy_estimate(const KnnResult& knn, const std::vector<double>& ra
     if (j + 1 == i || i + 1 == j) ++adjacent;
   }
   const double log_v = log_unit_ball_volume(m), neg_psi = minus_digamma(e.k);
+  // Euclidean points scaled by 2^s have every distance scaled by 2^s, so their entropy is larger by m s log 2.
+  const double scale_nats = static_cast<double>(m) * static_cast<double>(scale_exponent) * kLn2;
   const double log_count = same_count ? std::log(N - 1.0) : sum_log_count / N;
   e.n_distinct = used.size();
   e.duplicates = knn.duplicates;
   e.adjacent_nn_fraction = static_cast<double>(adjacent) / N;
   e.angle_entropy = static_cast<double>(m) / N * sum_log_rho + log_v + log_count + neg_psi;
+  if (scale_exponent != 0) e.angle_entropy -= scale_nats;
   if (spherical) {
     double sum_log_jac = 0.0, sum_radius = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -66,6 +75,11 @@ void finish_entropy_estimate(const KnnResult& knn, const std::vector<double>& ra
     e.mean_log_jacobian = sum_log_jac / N;
     e.spherical_entropy = e.angle_entropy + e.mean_log_jacobian;
     e.mean_radius = sum_radius / static_cast<double>(n);
+    if (!std::isfinite(e.mean_radius)) {  // radii near the largest double: sum them scaled by 2^-64
+      sum_radius = 0.0;
+      for (std::size_t i = 0; i < n; ++i) sum_radius += std::ldexp(radius[i], -64);
+      e.mean_radius = std::ldexp(sum_radius / static_cast<double>(n), 64);
+    }
     e.log_radius_term = static_cast<double>(m) * std::log(e.mean_radius);
     e.total_entropy = e.spherical_entropy + e.log_radius_term;
   } else {
@@ -83,6 +97,7 @@ void finish_entropy_estimate(const KnnResult& knn, const std::vector<double>& ra
     double t = static_cast<double>(m) * 0.5 * std::log(knn.dist_sq[i * kk + kk - 1]) + log_v +
                std::log(static_cast<double>(knn.n_eligible[i])) + neg_psi;
     if (spherical) t += log_jacobian[i];
+    if (scale_exponent != 0) t -= scale_nats;
     terms[i] = t;
     h_used.push_back(t);
     bm.add(t);
@@ -99,6 +114,8 @@ void finish_entropy_estimate(const KnnResult& knn, const std::vector<double>& ra
     e.log_jacobian = log_jacobian;
     e.nn_index = knn.index;
     e.nn_dist_sq = knn.dist_sq;
+    if (scale_exponent != 0)
+      for (double& d : e.nn_dist_sq) d = std::ldexp(d, -2 * scale_exponent);
     e.terms = std::move(terms);
   }
 }

@@ -13,58 +13,27 @@
 
 #include "idealgas/core/error.hpp"
 #include "idealgas/measure/exact_distance.hpp"
+#include "knn_select.hpp"
 #include "uninit_buffer.hpp"
 
 namespace idealgas {
 namespace {
 
+using knn_detail::outside_window;
+using knn_detail::worth_threads;
+
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kU64 = 0x1p-53;  // unit roundoff of double
 constexpr double kU32 = 0x1p-24;  // unit roundoff of float
 // Relative margin on the error bound: covers the second-order terms left out of gram_error_factor (products of
 // two rounding errors, the rounding of the norms |a_i|, ~1e-10 relative at m = 1.5*10^6).
 constexpr double kBoundMargin = 1e-3;
-// Below this many element operations a loop runs on one thread: a parallel region costs a few microseconds,
-// and far more when the cores are shared with other processes (waiting threads spin for their time slice).
-constexpr double kParallelWork = 1 << 17;
-inline bool worth_threads(double work) { return work >= kParallelWork; }
 // Rows whose mean is the centre of the Gram products (see accumulate_gram).
 constexpr std::size_t kCentreRows = 256;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
-
-void check_knn_input(std::size_t n, std::size_t m, const KnnOptions& o, const char* who) {
-  if (n < 2 || m < 1)
-    throw InputError(fmt::format("{}: need n >= 2 points of dimension m >= 1, got n = {}, m = {}", who, n, m));
-  if (o.k < 1 || o.k > kMaxNeighbours)
-    throw InputError(fmt::format("{}: k = {} neighbours; expected 1 <= k <= {}", who, o.k, kMaxNeighbours));
-  if (n >= (std::size_t{1} << 32)) throw InputError(fmt::format("{}: n = {} rows; at most 2^32 - 1 supported", who, n));
-}
-
-inline bool outside_window(std::size_t i, std::size_t j, std::size_t window) {
-  return window <= 1 || (i > j ? i - j : j - i) >= window;
-}
-
-// The k best (dist, index) pairs in increasing lexicographic order (ties by the lower index).
-struct TopK {
-  int k = 1, size = 0;
-  double d[kMaxNeighbours];
-  std::size_t j[kMaxNeighbours];
-  void offer(double dd, std::size_t jj) {
-    if (size == k && !(dd < d[k - 1] || (dd == d[k - 1] && jj < j[k - 1]))) return;
-    int p = size < k ? size++ : k - 1;
-    while (p > 0 && (dd < d[p - 1] || (dd == d[p - 1] && jj < j[p - 1]))) {
-      d[p] = d[p - 1];
-      j[p] = j[p - 1];
-      --p;
-    }
-    d[p] = dd;
-    j[p] = jj;
-  }
-};
 
 // The k smallest values (no indices): the threshold T_i of the candidate rule.
 struct KSmallest {
@@ -81,77 +50,6 @@ struct KSmallest {
   }
   double kth() const { return size == k ? v[k - 1] : kInf; }
 };
-
-// Rows that are later copies of a kept row, given for each row i the rows j < i at squared distance exactly 0
-// (the reference's rule: process rows in order; a row is dropped when an earlier kept row is at distance 0).
-std::vector<char> resolve_duplicates(const std::vector<std::vector<std::uint32_t>>& zero_partners) {
-  std::vector<char> dropped(zero_partners.size(), 0);
-  for (std::size_t i = 0; i < zero_partners.size(); ++i)
-    for (std::uint32_t j : zero_partners[i])
-      if (!dropped[j]) {
-        dropped[i] = 1;
-        break;
-      }
-  return dropped;
-}
-
-void fill_eligible_counts(KnnResult& r, std::size_t window) {
-  const std::size_t n = r.n;
-  std::size_t kept = 0;
-  for (char c : r.dropped) kept += c ? 0 : 1;
-  r.n_eligible.assign(n, 0);
-  r.duplicates = static_cast<long long>(n - kept);
-  for (std::size_t i = 0; i < n; ++i) {
-    if (r.dropped[i]) continue;
-    std::size_t near = 0;  // kept rows inside the window
-    if (window > 1) {
-      const std::size_t lo = i >= window - 1 ? i - (window - 1) : 0, hi = std::min(n - 1, i + (window - 1));
-      for (std::size_t j = lo; j <= hi; ++j) near += (j != i && !r.dropped[j]) ? 1 : 0;
-    }
-    r.n_eligible[i] = kept - 1 - near;
-  }
-}
-
-[[noreturn]] void too_few_neighbours(const char* who, std::size_t i, std::size_t have, const KnnOptions& o) {
-  throw InputError(
-      fmt::format("{}: row {} has {} eligible neighbours (kept rows outside the exclusion window {}); "
-                  "k = {} needs at least k; use more rows, a smaller --exclude-window or a smaller k",
-                  who, i, have, o.exclude_window, o.k));
-}
-
-// The selection shared by every path: drops later copies of duplicate rows (zero_partners[i] = earlier rows at
-// exact squared distance 0), then keeps each remaining row's k nearest among the candidates that
-// `for_each_candidate(i, offer)` passes to offer(dist_sq, j); dropped rows are never offered. Parallel over
-// rows; ties resolve by index inside TopK, so the result does not depend on the thread count.
-template <class ForEachCandidate>
-void select_k_nearest(KnnResult& r, std::size_t n, const std::vector<std::vector<std::uint32_t>>& zero_partners,
-                      const KnnOptions& o, const char* who, ForEachCandidate&& for_each_candidate) {
-  r.dropped = resolve_duplicates(zero_partners);
-  fill_eligible_counts(r, o.exclude_window);
-  const std::size_t k = static_cast<std::size_t>(o.k);
-  r.index.assign(n * k, n);
-  r.dist_sq.assign(n * k, kNaN);
-  std::vector<int> found(n, o.k);
-  const long long n_signed = static_cast<long long>(n);
-  const bool use_threads = worth_threads(static_cast<double>(n) * static_cast<double>(n));
-#pragma omp parallel for schedule(dynamic, 16) if (use_threads)
-  for (long long is = 0; is < n_signed; ++is) {
-    const std::size_t i = static_cast<std::size_t>(is);
-    if (r.dropped[i]) continue;
-    TopK top;
-    top.k = o.k;
-    for_each_candidate(i, [&](double dist_sq, std::size_t j) {
-      if (!r.dropped[j]) top.offer(dist_sq, j);
-    });
-    found[i] = top.size;
-    for (int q = 0; q < top.size; ++q) {
-      r.index[i * k + static_cast<std::size_t>(q)] = top.j[q];
-      r.dist_sq[i * k + static_cast<std::size_t>(q)] = top.d[q];
-    }
-  }
-  for (std::size_t i = 0; i < n; ++i)
-    if (!r.dropped[i] && found[i] < o.k) too_few_neighbours(who, i, r.n_eligible[i], o);
-}
 
 // Number type of the Gram products.
 template <class T>
@@ -398,43 +296,9 @@ void MemoryPointSource::exact_dist_sq(const std::vector<std::pair<std::uint32_t,
   }
 }
 
-KnnResult knn_naive(const double* points, std::size_t n, std::size_t m, const KnnOptions& o) {
-  check_knn_input(n, m, o, "knn_naive");
-  if (points == nullptr) throw InputError("knn_naive: points is null");
-  // Every squared distance once (i < j), kept in an n x n table: the oracle favours clarity over memory.
-  std::vector<double> dist(n * n, 0.0);
-  const long long n_signed = static_cast<long long>(n);
-  const bool use_threads =
-      worth_threads(0.5 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(m));
-#pragma omp parallel for schedule(dynamic, 4) if (use_threads)
-  for (long long is = 0; is < n_signed; ++is) {
-    const std::size_t i = static_cast<std::size_t>(is);
-    for (std::size_t j = i + 1; j < n; ++j)
-      dist[i * n + j] = dist[j * n + i] = dist_sq_exact(points + i * m, points + j * m, m);
-  }
-  return knn_from_distances(dist.data(), n, o);
-}
-
-KnnResult knn_from_distances(const double* dist_sq, std::size_t n, const KnnOptions& o) {
-  check_knn_input(n, 1, o, "knn_from_distances");
-  KnnResult r;
-  r.n = n;
-  r.k = o.k;
-  std::vector<std::vector<std::uint32_t>> zero(n);
-  if (o.drop_duplicates)
-    for (std::size_t i = 0; i < n; ++i)
-      for (std::size_t j = 0; j < i; ++j)
-        if (dist_sq[i * n + j] == 0.0) zero[i].push_back(static_cast<std::uint32_t>(j));
-  select_k_nearest(r, n, zero, o, "knn", [&](std::size_t i, auto&& offer) {
-    for (std::size_t j = 0; j < n; ++j)
-      if (j != i && outside_window(i, j, o.exclude_window)) offer(dist_sq[i * n + j], j);
-  });
-  return r;
-}
-
 KnnResult knn_gram(PointSource& src, const GramKnnOptions& o) {
   const std::size_t n = src.rows(), m = src.cols();
-  check_knn_input(n, m, o, "knn_gram");
+  knn_detail::check_knn_input(n, m, o, "knn_gram");
   KnnResult r;
   r.n = n;
   r.k = o.k;
@@ -476,7 +340,7 @@ KnnResult knn_gram(PointSource& src, const GramKnnOptions& o) {
   for (std::size_t i = 0; i < n; ++i)
     for (std::uint32_t j : zero_cand[i])
       if (exact_of(i, j) == 0.0) zero[i].push_back(j);
-  select_k_nearest(r, n, zero, o, "knn_gram", [&](std::size_t i, auto&& offer) {
+  knn_detail::select_k_nearest(r, n, zero, o, "knn_gram", [&](std::size_t i, auto&& offer) {
     for (std::uint32_t j : cand[i]) offer(exact_of(i, j), j);
   });
   return r;

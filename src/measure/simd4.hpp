@@ -4,6 +4,7 @@
 // contracted), hence the same bits on both paths and in the scalar tails.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -24,7 +25,13 @@ inline __attribute__((always_inline)) v4d load4(const double* p) {
 inline __attribute__((always_inline)) void store4(double* p, v4d v) { std::memcpy(p, &v, sizeof v); }
 inline __attribute__((always_inline)) v4d splat(double x) { return v4d{x, x, x, x}; }
 
-/// True once per process when the CPU runs AVX2 (checked with cpuid).
+/// True when the CPU runs AVX2 (cpuid, asked once per process in simd4.cpp). Each kernel family asks it at one
+/// place: atan2_of_sqrt (angle_math.cpp), dist_sq_exact's lanes (exact_distance.cpp) and spherical_row_block
+/// (spherical_stream.cpp, which then calls the matching build of the atan2 kernel below directly).
 bool cpu_has_avx2();
+
+/// The two builds of atan2_of_sqrt (angle_math.hpp), for kernels that have already dispatched.
+void atan2_of_sqrt_sse2(const double* s, const double* x, double* out, std::size_t n);
+void atan2_of_sqrt_avx2(const double* s, const double* x, double* out, std::size_t n);
 
 }  // namespace idealgas::simd

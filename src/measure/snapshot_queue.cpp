@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <new>
 
 #include "entropy_finish.hpp"
 #include "idealgas/core/error.hpp"
@@ -17,6 +18,8 @@ namespace {
 
 // Below this many element operations a push's distances run on one thread (a parallel region costs microseconds).
 constexpr double kParallelWork = 1 << 17;
+// The neighbour search indexes rows with 32-bit integers.
+constexpr std::size_t kMaxCapacity = (std::size_t{1} << 32) - 1;
 
 }  // namespace
 
@@ -31,11 +34,26 @@ SnapshotQueue::SnapshotQueue(std::size_t capacity, std::size_t dim, const Snapsh
   if (options.k < 1 || options.k > kMaxNeighbours)
     throw InputError(fmt::format("snapshot queue: k = {}; expected 1 <= k <= {}", options.k, kMaxNeighbours));
   m_ = options.euclidean ? dim : dim - 1;
-  points_.assign(capacity * m_, 0.0);
-  radius_.assign(capacity, 0.0);
-  log_jacobian_.assign(capacity, 0.0);
-  dist_sq_.assign(capacity * capacity, 0.0);
-  scratch_.assign(dim, 0.0);
+  if (capacity > kMaxCapacity)
+    throw InputError(fmt::format("snapshot queue: capacity {}; the neighbour search takes at most 2^32 - 1 rows",
+                                 capacity));
+  std::size_t values = 0;  // capacity * (m + capacity + 2) doubles
+  if (__builtin_add_overflow(m_, capacity + 2, &values) || __builtin_mul_overflow(values, capacity, &values) ||
+      values > std::vector<double>().max_size())
+    throw InputError(fmt::format("snapshot queue: capacity {} of {}-dimensional rows does not fit in memory "
+                                 "(capacity x (dim + capacity) doubles)",
+                                 capacity, dim));
+  try {
+    points_.assign(capacity * m_, 0.0);
+    radius_.assign(capacity, 0.0);
+    log_jacobian_.assign(capacity, 0.0);
+    dist_sq_.assign(capacity * capacity, 0.0);
+    scratch_.assign(dim, 0.0);
+  } catch (const std::bad_alloc&) {
+    throw InputError(fmt::format("snapshot queue: capacity {} of {}-dimensional rows needs {:.4g} GiB, which could "
+                                 "not be allocated; use a smaller queue",
+                                 capacity, dim, static_cast<double>(values) * 8.0 / 1073741824.0));
+  }
 }
 
 void SnapshotQueue::push(const float* w) {
@@ -55,12 +73,17 @@ void SnapshotQueue::push(const double* w) {
   if (options_.euclidean) {
     std::copy(w, w + dim_, row.begin());
   } else {
-    const SphericalPoint p = to_spherical(w, dim_, row.data());
-    if (!(p.radius > 0.0) || !std::isfinite(p.log_jacobian))
-      throw InputError(
-          fmt::format("snapshot queue: push {} has zero norm or lies on the coordinate singular set "
-                      "(trailing coordinates vanish)",
-                      pushes_));
+    const SphericalPoint p = to_spherical(w, dim_, row.data());  // rows of any finite magnitude (scaled)
+    if (!(p.radius > 0.0))
+      throw InputError(fmt::format("snapshot queue: push {} is zero (all {} coordinates are 0): its direction is "
+                                   "undefined",
+                                   pushes_, dim_));
+    if (!std::isfinite(p.radius))
+      throw InputError(fmt::format("snapshot queue: push {} has a norm beyond the largest double (1.8e308)", pushes_));
+    if (!std::isfinite(p.log_jacobian))
+      throw InputError(fmt::format("snapshot queue: push {} lies on the coordinate singular set (its trailing "
+                                   "coordinates are 0, or their squares underflow against the rest of the row)",
+                                   pushes_));
     radius = p.radius;
     log_jac = p.log_jacobian;
   }
@@ -107,6 +130,7 @@ EntropyEstimate SnapshotQueue::estimate(bool keep_per_sample) const {
   KnnOptions ko;
   ko.k = options_.k;
   ko.exclude_window = options_.exclude_window;
+  ko.who = "snapshot queue";
   const KnnResult knn = knn_from_distances(table.data(), n, ko);
   EntropyEstimate e;
   e.n = n;

@@ -1,6 +1,8 @@
 #include "idealgas/measure/spherical_coords.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -16,11 +18,24 @@ constexpr double kIdentityReflectionNormSq = 1e-20;
 
 }  // namespace
 
+int row_scale_exponent(double max_abs) {
+  if (!(max_abs > 0.0 && std::isfinite(max_abs))) return 0;
+  const int e = std::ilogb(max_abs);
+  if (e >= -kRowScaleSafeExponent && e < kRowScaleSafeExponent) return 0;
+  return -e;
+}
+
+double max_abs(const double* x, std::size_t dim) {
+  double m = 0.0;
+  for (std::size_t k = 0; k < dim; ++k) m = std::max(m, std::fabs(x[k]));
+  return m;
+}
+
 SphericalPoint to_spherical(const double* x, std::size_t dim, double* angles) {
   IDEALGAS_ASSERT(dim >= 2, "to_spherical needs dim >= 2");
   // One right-to-left block over the whole row: tail sums in double, angles by the vectorised fdlibm atan2
   // (angle_math.hpp), log J by the telescoped form through the mantissa product (spherical_stream.hpp).
-  SphericalRowState state = spherical_row_begin(dim);
+  SphericalRowState state = spherical_row_begin(dim, row_scale_exponent(max_abs(x, dim)));
   spherical_row_block(x, 0, dim, state, angles);
   return spherical_row_finish(state);
 }
@@ -44,35 +59,60 @@ RegularisingReflection::RegularisingReflection(const double* m, std::size_t dim)
   two_over_norm_sq_ = 2.0 / v_norm_sq;
 }
 
-void RegularisingReflection::apply(const double* x, double* out) const {
-  if (v_.empty()) {
-    if (out != x)
-      for (std::size_t i = 0; i < dim_; ++i) out[i] = x[i];
-    return;
-  }
+double RegularisingReflection::coefficient(const double* x) const {
+  if (v_.empty()) return 0.0;
   double dot = 0.0;
   for (std::size_t i = 0; i < dim_; ++i) dot += v_[i] * x[i];
-  const double s = two_over_norm_sq_ * dot;
-  for (std::size_t i = 0; i < dim_; ++i) out[i] = x[i] - s * v_[i];
+  return two_over_norm_sq_ * dot;
+}
+
+void RegularisingReflection::apply_block(double s, std::size_t c0, double* x, std::size_t w) const {
+  if (v_.empty()) return;
+  for (std::size_t c = 0; c < w; ++c) x[c] = x[c] - s * v_[c0 + c];
+}
+
+void RegularisingReflection::apply(const double* x, double* out) const {
+  if (out != x)
+    for (std::size_t i = 0; i < dim_; ++i) out[i] = x[i];
+  apply_block(coefficient(x), 0, out, dim_);
+}
+
+void MeanDirectionSum::add(const double* x, std::size_t row, const std::string& who) {
+  const std::size_t dim = sum_.size();
+  double norm_sq = 0.0;
+  for (std::size_t k = 0; k < dim; ++k) norm_sq += x[k] * x[k];
+  if (norm_sq >= std::numeric_limits<double>::min() && norm_sq <= std::numeric_limits<double>::max()) {
+    const double inv = 1.0 / std::sqrt(norm_sq);
+    for (std::size_t k = 0; k < dim; ++k) sum_[k] += x[k] * inv;
+    return;
+  }
+  // The squares overflowed or underflowed: the same with the row scaled by 2^e, max |x_k| 2^e in [1, 2).
+  const double largest = max_abs(x, dim);
+  if (!(largest > 0.0))
+    throw InputError(fmt::format("{}{}row {} is zero (all {} coordinates are 0): its direction on the sphere is "
+                                 "undefined",
+                                 who, who.empty() ? "" : ": ", row, dim));
+  const int e = -std::ilogb(largest);
+  double scaled_sq = 0.0;
+  for (std::size_t k = 0; k < dim; ++k) scaled_sq += std::ldexp(x[k], e) * std::ldexp(x[k], e);
+  const double inv = 1.0 / std::sqrt(scaled_sq);
+  for (std::size_t k = 0; k < dim; ++k) sum_[k] += std::ldexp(x[k], e) * inv;
+}
+
+std::vector<double> MeanDirectionSum::direction() const {
+  double norm_sq = 0.0;
+  for (double v : sum_) norm_sq += v * v;
+  if (!(norm_sq > 0.0)) return {};
+  const double inv = 1.0 / std::sqrt(norm_sq);
+  std::vector<double> mean(sum_);
+  for (double& v : mean) v *= inv;
+  return mean;
 }
 
 std::vector<double> mean_direction(const double* samples, std::size_t n, std::size_t dim) {
-  std::vector<double> mean(dim, 0.0);
-  for (std::size_t i = 0; i < n; ++i) {
-    const double* x = samples + i * dim;
-    double norm_sq = 0.0;
-    for (std::size_t k = 0; k < dim; ++k) norm_sq += x[k] * x[k];
-    if (!(norm_sq > 0.0))
-      throw InputError(fmt::format("row {} has zero norm: its direction on the sphere is undefined", i));
-    const double inv = 1.0 / std::sqrt(norm_sq);
-    for (std::size_t k = 0; k < dim; ++k) mean[k] += x[k] * inv;
-  }
-  double norm_sq = 0.0;
-  for (double v : mean) norm_sq += v * v;
-  if (!(norm_sq > 0.0)) return {};
-  const double inv = 1.0 / std::sqrt(norm_sq);
-  for (double& v : mean) v *= inv;
-  return mean;
+  MeanDirectionSum sum(dim);
+  for (std::size_t i = 0; i < n; ++i) sum.add(samples + i * dim, i, "");
+  return sum.direction();
 }
 
 }  // namespace idealgas

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "idealgas/core/error.hpp"
 #include "idealgas/measure/angle_math.hpp"
@@ -98,28 +99,12 @@ inline __attribute__((always_inline)) void add_logs_body(const double* s, std::s
     if (i % kLogRenormalisePeriod == 0) renormalise(st);
   }
 }
-void add_logs_sse2(const double* s, std::size_t lo, std::size_t hi, SphericalRowState& st) {
-  add_logs_body<false>(s, lo, hi, st);
-}
-__attribute__((target("avx2"))) void add_logs_avx2(const double* s, std::size_t lo, std::size_t hi,
-                                                   SphericalRowState& st) {
-  add_logs_body<true>(s, lo, hi, st);
-}
 
-}  // namespace
-
-SphericalRowState spherical_row_begin(std::size_t dim) {
-  IDEALGAS_ASSERT(dim >= 2, "spherical coordinates need dim >= 2");
-  SphericalRowState st;
-  st.dim = dim;
-  st.next = dim;
-  return st;
-}
-
-void spherical_row_block(const double* x, std::size_t c0, std::size_t c1, SphericalRowState& st, double* angles) {
+// One block of a row (spherical_row_block's contract), built twice: for SSE2 and for AVX2 (one dispatch per block).
+template <bool kAvx2>
+inline __attribute__((always_inline)) void row_block_body(const double* x, std::size_t c0, std::size_t c1,
+                                                          SphericalRowState& st, double* angles) {
   const std::size_t d = st.dim;
-  IDEALGAS_ASSERT(c1 == st.next && c0 <= c1, "spherical blocks must be consumed right to left");
-  if (c0 == c1) return;
   const double t_entry = st.tail_sq;  // S_{c1} = sum_{j >= c1} x_j^2
   double t = t_entry;
   std::size_t i = c1;
@@ -138,19 +123,17 @@ void spherical_row_block(const double* x, std::size_t c0, std::size_t c1, Spheri
   if (c0 == 0) t += x[0] * x[0];  // S_0 = r^2
   // log J: the tail sums S_i, i in [lo, min(c1, d-1)).
   const std::size_t hi = c1 < d - 1 ? c1 : d - 1;
-  if (hi > lo) {
-    if (simd::cpu_has_avx2())
-      add_logs_avx2(angles + (lo - c0), lo, hi, st);
-    else
-      add_logs_sse2(angles + (lo - c0), lo, hi, st);
-  }
+  if (hi > lo) add_logs_body<kAvx2>(angles + (lo - c0), lo, hi, st);
   // Angles phi_k = atan2(R_{k+1}, x_k) (1-based R), k in [c0, min(c1, d-2)): numerator S_{k+1} is stored one
   // place to the right (in place, left to right), or is the entering tail sum for k = c1 - 1.
   const std::size_t k_end = c1 + 2 <= d ? c1 : d - 2;
   if (k_end > c0) {
     const bool last_from_entry = k_end == c1;
     const std::size_t n_shift = k_end - c0 - (last_from_entry ? 1 : 0);
-    atan2_of_sqrt(angles + 1, x, angles, n_shift);
+    if constexpr (kAvx2)
+      simd::atan2_of_sqrt_avx2(angles + 1, x, angles, n_shift);
+    else
+      simd::atan2_of_sqrt_sse2(angles + 1, x, angles, n_shift);
     if (last_from_entry) angles[c1 - 1 - c0] = atan2_accurate(std::sqrt(t_entry), x[c1 - 1 - c0]);
   }
   if (c0 <= d - 2 && d - 2 < c1) angles[d - 2 - c0] = atan2_accurate(st.last_x, x[d - 2 - c0]);
@@ -158,12 +141,46 @@ void spherical_row_block(const double* x, std::size_t c0, std::size_t c1, Spheri
   st.next = c0;
 }
 
+void row_block_sse2(const double* x, std::size_t c0, std::size_t c1, SphericalRowState& st, double* angles) {
+  row_block_body<false>(x, c0, c1, st, angles);
+}
+__attribute__((target("avx2"))) void row_block_avx2(const double* x, std::size_t c0, std::size_t c1,
+                                                    SphericalRowState& st, double* angles) {
+  row_block_body<true>(x, c0, c1, st, angles);
+}
+
+}  // namespace
+
+SphericalRowState spherical_row_begin(std::size_t dim, int scale_exponent) {
+  IDEALGAS_ASSERT(dim >= 2, "spherical coordinates need dim >= 2");
+  SphericalRowState st;
+  st.dim = dim;
+  st.next = dim;
+  st.scale_exponent = scale_exponent;
+  return st;
+}
+
+void spherical_row_block(const double* x, std::size_t c0, std::size_t c1, SphericalRowState& st, double* angles) {
+  IDEALGAS_ASSERT(c1 == st.next && c0 <= c1, "spherical blocks must be consumed right to left");
+  if (c0 == c1) return;
+  if (st.scale_exponent != 0) {  // rare (rows outside the safe range): the block scaled exactly by a power of two
+    thread_local std::vector<double> scaled;
+    scaled.resize(c1 - c0);
+    for (std::size_t c = 0; c < c1 - c0; ++c) scaled[c] = std::ldexp(x[c], st.scale_exponent);
+    x = scaled.data();
+  }
+  if (simd::cpu_has_avx2())  // the dispatch point of the coordinate kernels
+    row_block_avx2(x, c0, c1, st, angles);
+  else
+    row_block_sse2(x, c0, c1, st, angles);
+}
+
 SphericalPoint spherical_row_finish(const SphericalRowState& st) {
   IDEALGAS_ASSERT(st.next == 0, "spherical_row_finish before every column was consumed");
   const std::size_t d = st.dim;
   const double t = st.tail_sq;
   SphericalPoint p;
-  p.radius = std::sqrt(t);
+  p.radius = std::ldexp(std::sqrt(t), -st.scale_exponent);
   // sum_{k=2}^{d-1} log R_k = (1/2) sum_i log S_i.
   const double log_products =
       ((std::log(st.mantissa_product[0]) + std::log(st.mantissa_product[1])) + std::log(st.mantissa_product[2])) +

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 
@@ -36,6 +37,7 @@ class UninitBuffer {
     p_ = nullptr;
     n_ = 0;
     if (n == 0) return;
+    if (n > (SIZE_MAX - kHugePage) / sizeof(T)) throw std::bad_alloc();  // n * sizeof(T), rounded up, must not wrap
     const std::size_t bytes = n * sizeof(T);
     void* p = nullptr;
     if (bytes >= kHugeFrom) {

@@ -5,126 +5,330 @@
 #include <fmt/format.h>
 
 #include "idealgas/analyse/validation_checks.hpp"
+#include "idealgas/core/error.hpp"
 
 namespace idealgas {
 
 namespace {
 
-// Acceptance targets (issue "Core library ... isotropic-noise reproduction"; the paper reports
-// 1.0139 ± 0.0090, 0.0131 ± 0.0071 and -0.9989 ± 0.0052 for the d = 3 slopes).
-constexpr double kMaxRadiusRelErr = 0.02;
+// Verdict rule: |measured - theory| <= max(kSigmas SE, floor). The floors are the known model errors that the SDE
+// theory leaves out (docs/outputs.md "Verdict"):
+//  - slopes of S, in units of R: the KL estimator's finite-sample bias drifts by ~0.01 nats across the grid's
+//    temperatures (d = 3, 500 snapshots; docs/numerics.md) and the discrete-time O(eta_eff) change of the
+//    stationary law tilts S by a few 1e-3 R over the grid;
+//  - radius and lambda_eff against the one-step identity, relative: the identity leaves out the radius
+//    fluctuation E[r^2]E[1/r^2] - 1 = O(eta lambda/(d-1)) and, on the sphere, the spread of |g_B|^2.
+constexpr double kSigmas = 3.0;
+constexpr double kSlopeFloorOverR = 0.005;
+constexpr double kRadiusFloorRel = 1e-3;
+constexpr double kMinRowPassRate = 0.95;  // share of rows within max(3 SE, floor) of the one-step prediction
+// S(rho_w_hat) against exact VMF, row by row (issue "Numbers you can trust"): at most 7 % of rows beyond 2 SE
+// (4.6 % expected by chance for honest SEs) and none beyond 4 SE.
+constexpr double kMaxShareBeyond2Se = 0.07;
+constexpr double kMaxAbsZ = 4.0;
 constexpr double kMinV2PassRate = 0.95;
+// The paper-era fixed tolerances, printed for comparison.
+constexpr double kPaperSlopeTolerance = 0.03;
+constexpr double kPaperMaxRadiusRelErr = 0.02;
 
 nlohmann::json slope_json(const V3Slope& s) {
   return {{"value", s.value}, {"se", s.se}, {"over_R", s.over_R}, {"over_R_se", s.over_R_se},
           {"target_over_R", s.target_over_R}};
 }
 
+/// Row-by-row distance of a measured column from its prediction, in the row's SE.
+struct RowDistances {
+  int n = 0, beyond_2 = 0, beyond_3 = 0, beyond_floor = 0;  // beyond_floor: outside max(3 SE, floor)
+  double max_abs_z = kNaN;
+  int max_i = -1, max_j = -1;
+};
+
+template <class Measured, class Se, class Pred>
+RowDistances row_distances(const GridTable& t, Measured measured, Se se, Pred pred, double floor_rel,
+                           const std::vector<bool>& use = {}) {
+  RowDistances d;
+  for (std::size_t k = 0; k < t.rows.size(); ++k) {
+    const StationaryRow& r = t.rows[k];
+    if (!use.empty() && !use[k]) continue;
+    const double m = measured(r), s = se(r), p = pred(r);
+    const double z = (m - p) / s;
+    if (!std::isfinite(z)) continue;
+    ++d.n;
+    d.beyond_2 += std::abs(z) > 2.0;
+    d.beyond_3 += std::abs(z) > kSigmas;
+    d.beyond_floor += std::abs(m - p) > std::max(kSigmas * s, floor_rel * std::abs(p));
+    if (d.max_i < 0 || std::abs(z) > d.max_abs_z) d.max_abs_z = std::abs(z), d.max_i = r.i, d.max_j = r.j;
+  }
+  return d;
+}
+
+nlohmann::json to_json(const RowDistances& d) {
+  return {{"n_rows", d.n},
+          {"beyond_2_se", d.beyond_2},
+          {"share_beyond_2_se", d.n > 0 ? static_cast<double>(d.beyond_2) / d.n : kNaN},
+          {"beyond_3_se", d.beyond_3},
+          {"outside_tolerance", d.beyond_floor},
+          {"share_within_tolerance", d.n > 0 ? 1.0 - static_cast<double>(d.beyond_floor) / d.n : kNaN},
+          {"max_abs_z", d.max_abs_z},
+          {"max_at", {d.max_i, d.max_j}}};
+}
+
+template <class F>
+nlohmann::json guarded(F&& f) {
+  try {
+    return f();
+  } catch (const InputError& e) {
+    return {{"error", e.what()}};
+  }
+}
+
 }  // namespace
 
-nlohmann::json iso_headline_checks(const GridTable& table) {
+nlohmann::json iso_headline_checks(const GridTable& table, const std::vector<std::string>& status) {
   nlohmann::json out;
-  const V1Result v1 = check_stationary_radius(table);
-  const V2Result v2 = check_potential_minimum(table);
-  const V3Result v3 = check_maxwell_relations(table);
   const bool sphere = table.protocol == Protocol::fixed_sphere;
   const std::string radius_key = sphere ? "lambda_eff" : "radius";
-  out[radius_key + "_max_rel_err"] = v1.sde_in_regime.max_abs_rel_err;
-  out[radius_key + "_max_rel_err_se"] = v1.sde_in_regime.rel_err_se;
-  out[radius_key + "_max_rel_err_regime"] = v1.regime_rule;
-  out[radius_key + "_max_rel_err_discrete"] = v1.discrete_all.max_abs_rel_err;  // whole grid, App. H form
-  out["v2_pass_rate"] = v2.all_summary.pass_rate;      // argmin at the reference or a grid neighbour
-  out["v2_exact_rate"] = v2.all_summary.exact_rate;    // argmin exactly at the reference
-  out["v2_paper_pass_rate"] = v2.paper_summary.pass_rate;
-  out["v2_paper_exact_rate"] = v2.paper_summary.exact_rate;
-  out["v2_min_gap_over_T"] = v2.all_summary.min_gap_over_T;
-  switch (table.protocol) {
-    case Protocol::fixed_lr:
-      out["dS_dlog_eta"] = slope_json(v3.slope_x);
-      out["dS_dlog_lambda"] = slope_json(v3.slope_y);
-      break;
-    case Protocol::fixed_elr:
-      out["dS_dlog_eta_eff"] = slope_json(v3.slope_x);
-      out["dS_dlog_lambda"] = slope_json(v3.slope_y);
-      break;
-    case Protocol::fixed_sphere:
-      out["dS_dlog_eta_eff"] = slope_json(v3.slope_x);
-      out["dS_dlog_r"] = slope_json(v3.slope_y);
-      break;
+  out["v1"] = guarded([&] {
+    const V1Result v1 = check_stationary_radius(table);
+    nlohmann::json j;
+    j[radius_key + "_max_rel_err"] = v1.sde_in_regime.max_abs_rel_err;  // SDE regime, the paper-era headline
+    j[radius_key + "_max_rel_err_se"] = v1.sde_in_regime.rel_err_se;
+    j[radius_key + "_max_rel_err_regime"] = v1.regime_rule;
+    j[radius_key + "_max_rel_err_discrete"] = v1.discrete_all.max_abs_rel_err;  // App. H, whole grid
+    j[radius_key + "_max_rel_err_one_step"] = v1.one_step_all.max_abs_rel_err;  // one-step identity, whole grid
+    return j;
+  });
+  out.update(out["v1"].contains("error") ? nlohmann::json{{"v1_error", out["v1"]["error"]}} : out["v1"]);
+  out.erase("v1");
+  // The one-step identity row by row, in SE, with the stated floor.
+  // The one-step identity leaves out fluctuation terms of relative size O(eta_eff^2) (elr, sphere) and
+  // O(eta lambda/(d-1)) (lr) (docs/numerics.md), so the row-by-row verdict uses V1's SDE-regime rows, where they
+  // are below the floor; the whole grid is reported beside it.
+  std::vector<bool> in_regime;
+  try {
+    for (const V1Row& r : check_stationary_radius(table).rows) in_regime.push_back(r.in_sde_regime);
+  } catch (const InputError&) {
+    in_regime.assign(table.rows.size(), true);
   }
-  nlohmann::json quad = nlohmann::json::object();
-  for (const V3DerivedCoefficient& c : v3.derived)
-    quad[c.name] = {{"value", c.value}, {"se", c.se}, {"target", c.target}};
-  out["quadratic_fit"] = {{"coefficients", quad}, {"r_squared", v3.quadratic.r_squared}};
-  if (!v3.local.empty()) out["maxwell_max_rel_err"] = v3.local.front().max_abs_rel_err;
+  auto one_step = [&](const std::vector<bool>& use) {
+    return to_json(sphere ? row_distances(
+                                table, [](const StationaryRow& r) { return r.lambda_eff; },
+                                [](const StationaryRow& r) { return r.lambda_eff_se; },
+                                [](const StationaryRow& r) { return r.lambda_eff_one_step; }, kRadiusFloorRel, use)
+                          : row_distances(
+                                table, [](const StationaryRow& r) { return r.r_mean; },
+                                [](const StationaryRow& r) { return r.r_se; },
+                                [](const StationaryRow& r) { return r.r_one_step; }, kRadiusFloorRel, use));
+  };
+  out[radius_key + "_one_step"] = one_step(in_regime);
+  out[radius_key + "_one_step"]["rows"] = "SDE regime (" + out.value(radius_key + "_max_rel_err_regime", "") + ")";
+  out[radius_key + "_one_step"]["floor_rel"] = kRadiusFloorRel;
+  out[radius_key + "_one_step_whole_grid"] = one_step({});
+  out["S_sphere_vs_vmf"] = to_json(row_distances(
+      table, [](const StationaryRow& r) { return r.S_sphere; }, [](const StationaryRow& r) { return r.S_sphere_se; },
+      [](const StationaryRow& r) { return r.S_sphere_vmf; }, 0.0));
+  out["U_vs_vmf"] = to_json(row_distances(
+      table, [](const StationaryRow& r) { return r.U; }, [](const StationaryRow& r) { return r.U_se; },
+      [](const StationaryRow& r) { return r.U_vmf; }, 0.0));
+
+  const nlohmann::json v2 = guarded([&] {
+    const V2Result r = check_potential_minimum(table);
+    return nlohmann::json{{"v2_pass_rate", r.all_summary.pass_rate},  // argmin at the reference or a neighbour
+                          {"v2_exact_rate", r.all_summary.exact_rate},
+                          {"v2_paper_pass_rate", r.paper_summary.pass_rate},
+                          {"v2_paper_exact_rate", r.paper_summary.exact_rate},
+                          {"v2_min_gap_over_T", r.all_summary.min_gap_over_T}};
+  });
+  if (v2.contains("error")) out["v2_error"] = v2["error"];
+  else out.update(v2);
+
+  const nlohmann::json v3 = guarded([&] {
+    const V3Result r = check_maxwell_relations(table);
+    nlohmann::json j;
+    switch (table.protocol) {
+      case Protocol::fixed_lr:
+        j["dS_dlog_eta"] = slope_json(r.slope_x);
+        j["dS_dlog_lambda"] = slope_json(r.slope_y);
+        break;
+      case Protocol::fixed_elr:
+        j["dS_dlog_eta_eff"] = slope_json(r.slope_x);
+        j["dS_dlog_lambda"] = slope_json(r.slope_y);
+        break;
+      case Protocol::fixed_sphere:
+        j["dS_sphere_dlog_eta_eff"] = slope_json(r.slope_x);
+        j["dS_sphere_dlog_r"] = slope_json(r.slope_y);
+        j["dlog_lambda_eff_dlog_eta_eff"] = slope_json(r.lambda_eff_slope_x);
+        j["dlog_lambda_eff_dlog_r"] = slope_json(r.lambda_eff_slope_y);
+        break;
+    }
+    nlohmann::json quad = nlohmann::json::object();
+    for (const V3DerivedCoefficient& c : r.derived)
+      quad[c.name] = {{"value", c.value}, {"se", c.se}, {"target", c.target}};
+    j["quadratic_fit"] = {{"coefficients", quad}, {"r_squared", r.quadratic.r_squared}};
+    if (!r.local.empty()) j["maxwell_max_rel_err"] = r.local.front().max_abs_rel_err;
+    return j;
+  });
+  if (v3.contains("error")) out["v3_error"] = v3["error"];
+  else out.update(v3);
+
   if (table.protocol == Protocol::fixed_lr) {
-    const V4Result v4 = check_adiabat(table);
-    out["v4_adiabat"] = {{"max_abs_slope_over_R", v4.summary.max_abs_slope_over_R},
-                         {"max_abs_slope_over_R_se", v4.summary.slope_over_R_se},
-                         {"mean_S_sd", v4.summary.mean_S_sd},
-                         {"mean_S_se", v4.summary.mean_S_se},
-                         {"sd_over_se", v4.summary.sd_over_se},
-                         {"mean_log_r_change", v4.summary.mean_log_r_change}};
+    out["v4_adiabat"] = guarded([&] {
+      const V4Result v4 = check_adiabat(table);
+      return nlohmann::json{{"max_abs_slope_over_R", v4.summary.max_abs_slope_over_R},
+                            {"max_abs_slope_over_R_se", v4.summary.slope_over_R_se},
+                            {"mean_S_sd", v4.summary.mean_S_sd},
+                            {"mean_S_se", v4.summary.mean_S_se},
+                            {"sd_over_se", v4.summary.sd_over_se},
+                            {"mean_log_r_change", v4.summary.mean_log_r_change}};
+    });
   }
-  // Share of entropy samples whose nearest neighbour is the adjacent snapshot (theory.md §5): near 1
-  // means the estimate measures the step size, not the stationary law.
+  // Share of entropy samples whose nearest neighbour is the adjacent snapshot (theory.md §5): near 1 means the
+  // estimate measures the step size, not the stationary law.
   double adjacent = 0.0;
   int n = 0;
-  for (const StationaryRow& r : table.rows)
-    if (std::isfinite(r.adjacent_nn_fraction)) {
-      adjacent += r.adjacent_nn_fraction;
-      ++n;
-    }
+  nlohmann::json flagged = nlohmann::json::array();
+  for (std::size_t k = 0; k < table.rows.size(); ++k) {
+    const StationaryRow& r = table.rows[k];
+    if (std::isfinite(r.adjacent_nn_fraction)) adjacent += r.adjacent_nn_fraction, ++n;
+    const std::string& st = k < status.size() ? status[k] : std::string("ok");
+    if (!r.flags.empty() || st != "ok")
+      flagged.push_back({{"i", r.i}, {"j", r.j}, {"flags", r.flags}, {"status", st}});
+  }
   out["mean_adjacent_nn_fraction"] = n > 0 ? adjacent / n : kNaN;
+  out["flagged_rows"] = flagged;
+  out["n_rows"] = table.rows.size();
   return out;
 }
 
-std::vector<VerdictLine> iso_verdict(const nlohmann::json& checks, double slope_tolerance) {
+std::vector<VerdictLine> iso_verdict(const nlohmann::json& checks) {
   std::vector<VerdictLine> lines;
   auto number = [](const nlohmann::json& j) { return j.is_number() ? j.get<double>() : kNaN; };
-  auto slope = [&](const std::string& proto, const std::string& key, const std::string& label) {
-    if (!checks.contains(proto) || !checks[proto].contains(key)) return;
-    const nlohmann::json& s = checks[proto][key];
-    VerdictLine l;
-    l.check = fmt::format("{:<6} {} / R", proto, label);
-    l.value = number(s["over_R"]);
-    l.se = number(s["over_R_se"]);
-    const double target = number(s["target_over_R"]);
-    l.target = fmt::format("{} ± {}", target, slope_tolerance);
-    l.pass = std::abs(l.value - target) <= slope_tolerance;
-    lines.push_back(l);
-  };
-  // A number that must stay on one side of a limit (upper: value <= limit; otherwise value >= limit).
-  auto bound = [&](const std::string& proto, const std::string& key, double limit, bool upper,
-                   const std::string& label) {
-    if (!checks.contains(proto) || !checks[proto].contains(key)) return;
+  // A slope (or any value with SE) against theory: within max(3 SE, floor).
+  auto slope = [&](const std::string& proto, const std::string& key, const std::string& label, bool over_R,
+                   double floor, bool paper_line) {
+    if (!checks.contains(proto)) return;
     VerdictLine l;
     l.check = fmt::format("{:<6} {}", proto, label);
-    l.value = number(checks[proto][key]);
-    l.target = fmt::format("{} {}", upper ? "<=" : ">=", limit);
-    l.pass = upper ? l.value <= limit : l.value >= limit;
+    if (!checks[proto].contains(key)) {  // too small a grid: the check could not run, which is not a pass
+      l.target = "needs >= 3 values per axis";
+      lines.push_back(l);
+      return;
+    }
+    const nlohmann::json& s = checks[proto][key];
+    l.value = number(over_R ? s["over_R"] : s["value"]);
+    l.se = number(over_R ? s["over_R_se"] : s["se"]);
+    l.theory = number(s.contains("target_over_R") ? s["target_over_R"] : s["target"]);
+    l.floor = floor;
+    l.distance_se = (l.value - l.theory) / l.se;
+    l.target = fmt::format("{} ± max(3 SE, {})", l.theory, floor);
+    l.pass = std::abs(l.value - l.theory) <= std::max(kSigmas * l.se, floor);
+    if (paper_line) {
+      l.paper_target = fmt::format("{} ± {}", l.theory, kPaperSlopeTolerance);
+      l.paper_pass = std::abs(l.value - l.theory) <= kPaperSlopeTolerance;
+    }
     lines.push_back(l);
   };
-  slope("lr", "dS_dlog_eta", "dS/dlog eta");
-  slope("lr", "dS_dlog_lambda", "dS/dlog lambda");
-  slope("elr", "dS_dlog_lambda", "dS/dlog lambda");
-  bound("lr", "radius_max_rel_err", kMaxRadiusRelErr, true, "radius max rel. error (SDE regime)");
-  bound("elr", "radius_max_rel_err", kMaxRadiusRelErr, true, "radius max rel. error (SDE regime)");
-  bound("sphere", "lambda_eff_max_rel_err", kMaxRadiusRelErr, true, "lambda_eff max rel. error (SDE regime)");
-  for (const char* p : {"lr", "elr", "sphere"}) bound(p, "v2_pass_rate", kMinV2PassRate, false, "V2 pass rate");
+  auto coefficient = [&](const std::string& proto, const std::string& name, const std::string& label) {
+    if (!checks.contains(proto)) return;
+    VerdictLine l;
+    l.check = fmt::format("{:<6} {}", proto, label);
+    const nlohmann::json c = checks[proto].contains("quadratic_fit")
+                                 ? checks[proto]["quadratic_fit"]["coefficients"].value(name, nlohmann::json::object())
+                                 : nlohmann::json::object();
+    if (c.empty()) {
+      l.target = "needs >= 3 values per axis";
+      lines.push_back(l);
+      return;
+    }
+    l.value = number(c["value"]);
+    l.se = number(c["se"]);
+    l.theory = number(c["target"]);
+    l.floor = kSlopeFloorOverR;
+    l.distance_se = (l.value - l.theory) / l.se;
+    l.target = fmt::format("{} ± max(3 SE, {})", l.theory, kSlopeFloorOverR);
+    l.pass = std::abs(l.value - l.theory) <= std::max(kSigmas * l.se, kSlopeFloorOverR);
+    lines.push_back(l);
+  };
+  // A share of rows that must stay on one side of a limit.
+  auto bound = [&](const std::string& proto, const nlohmann::json& value, double limit, bool upper,
+                   const std::string& label, const std::string& paper_target = "", bool paper_pass = false) {
+    if (!checks.contains(proto)) return;
+    VerdictLine l;
+    l.check = fmt::format("{:<6} {}", proto, label);
+    l.value = number(value);
+    l.target = fmt::format("{} {}", upper ? "<=" : ">=", limit);
+    l.pass = upper ? l.value <= limit : l.value >= limit;
+    l.paper_target = paper_target;
+    l.paper_pass = paper_pass;
+    lines.push_back(l);
+  };
+  auto at = [&](const std::string& proto, std::initializer_list<const char*> path) {
+    const nlohmann::json* j = &checks[proto];
+    for (const char* k : path) {
+      if (!j->contains(k)) return nlohmann::json();
+      j = &(*j)[k];
+    }
+    return *j;
+  };
+
+  slope("lr", "dS_dlog_eta", "dS/dlog eta / R", true, kSlopeFloorOverR, true);
+  slope("lr", "dS_dlog_lambda", "dS/dlog lambda / R", true, kSlopeFloorOverR, true);
+  coefficient("lr", "(a1-a2)/R", "Maxwell (a1 - a2)/R");
+  slope("elr", "dS_dlog_lambda", "dS/dlog lambda / R", true, kSlopeFloorOverR, true);
+  coefficient("elr", "a2/R", "Maxwell a2/R");
+  slope("sphere", "dS_sphere_dlog_eta_eff", "dS(rho)/dlog eta_eff / R", true, kSlopeFloorOverR, false);
+  slope("sphere", "dlog_lambda_eff_dlog_eta_eff", "dlog lambda_eff/dlog eta_eff", false, kSlopeFloorOverR, false);
+  slope("sphere", "dlog_lambda_eff_dlog_r", "dlog lambda_eff/dlog r", false, kSlopeFloorOverR, false);
+  for (const char* p : {"lr", "elr", "sphere"}) {
+    if (!checks.contains(p)) continue;
+    const std::string key = std::string(p) == "sphere" ? "lambda_eff" : "radius";
+    const double sde_err = number(at(p, {(key + "_max_rel_err").c_str()}));
+    bound(p, at(p, {(key + "_one_step").c_str(), "share_within_tolerance"}), kMinRowPassRate, false,
+          fmt::format("{} SDE-regime rows within max(3 SE, {}) of one-step", key == "radius" ? "r" : "lambda_eff",
+                      kRadiusFloorRel),
+          fmt::format("SDE-regime max err {:.2g} <= {}", sde_err, kPaperMaxRadiusRelErr),
+          sde_err <= kPaperMaxRadiusRelErr);
+    bound(p, at(p, {"S_sphere_vs_vmf", "share_beyond_2_se"}), kMaxShareBeyond2Se, true,
+          "S(rho) rows beyond 2 SE of exact VMF");
+    bound(p, at(p, {"S_sphere_vs_vmf", "max_abs_z"}), kMaxAbsZ, true, "S(rho) max |distance| to VMF, SE");
+    bound(p, at(p, {"v2_pass_rate"}), kMinV2PassRate, false, "V2 pass rate");
+  }
   return lines;
 }
 
-std::string format_verdict(const std::vector<VerdictLine>& lines) {
-  std::string out = fmt::format("{:<48} {:>22}  {:<14} {}\n", "check", "measured", "target", "verdict");
+std::string format_verdict(const std::vector<VerdictLine>& lines, const nlohmann::json& checks) {
+  std::string out = fmt::format("{:<52} {:>22} {:>8}  {:<26} {:<7} {}\n", "check", "measured", "dist/SE", "target",
+                                "verdict", "paper-era tolerance");
   int passed = 0;
   for (const VerdictLine& l : lines) {
     const std::string measured =
         std::isfinite(l.se) ? fmt::format("{:.4f} ± {:.4f}", l.value, l.se) : fmt::format("{:.4f}", l.value);
-    out += fmt::format("{:<48} {:>22}  {:<14} {}\n", l.check, measured, l.target, l.pass ? "pass" : "FAIL");
+    const std::string dist = std::isfinite(l.distance_se) ? fmt::format("{:+.1f}", l.distance_se) : "";
+    const std::string paper =
+        l.paper_target.empty() ? "" : fmt::format("{} {}", l.paper_target, l.paper_pass ? "pass" : "FAIL");
+    out += fmt::format("{:<52} {:>22} {:>8}  {:<26} {:<7} {}\n", l.check, measured, dist, l.target,
+                       l.pass ? "pass" : "FAIL", paper);
     passed += l.pass ? 1 : 0;
   }
-  out += fmt::format("verdict: {} of {} checks meet their targets\n", passed, lines.size());
+  // Rows whose SEs the schedule or the batch diagnostics do not vouch for, by name.
+  for (const char* p : {"lr", "elr", "sphere"}) {
+    if (!checks.contains(p) || !checks[p].contains("flagged_rows")) continue;
+    const nlohmann::json& f = checks[p]["flagged_rows"];
+    if (f.empty()) continue;
+    out += fmt::format("{:<6} {} of {} rows flagged:", p, f.size(), checks[p].value("n_rows", 0));
+    std::size_t shown = 0;
+    for (const nlohmann::json& r : f) {
+      if (shown++ == 6) {
+        out += " ... (all in checks.json)";
+        break;
+      }
+      const std::string why = r["status"].get<std::string>() != "ok" ? r["status"].get<std::string>()
+                                                                      : r["flags"].get<std::string>();
+      out += fmt::format(" ({},{}) {};", r["i"].get<int>(), r["j"].get<int>(), why.substr(0, 60));
+    }
+    out += "\n";
+  }
+  out += fmt::format("verdict: {} of {} checks pass\n", passed, lines.size());
   return out;
 }
 

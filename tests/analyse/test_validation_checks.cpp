@@ -53,7 +53,6 @@ GridTable make_table(Protocol protocol, Model model = Model::asymptotic) {
   GridTable t;
   t.protocol = protocol;
   t.d = 3;
-  t.sigma2 = 1.0;
   t.n_first = kGridSize;
   t.n_second = kGridSize;
   for (int i = 0; i < kGridSize; ++i) {
@@ -84,6 +83,7 @@ GridTable make_table(Protocol protocol, Model model = Model::asymptotic) {
           row.lambda_eff_se = kAssignedRelRSe * row.lambda_eff;
           row.lambda_eff_sde = row.lambda_eff;
           row.lambda_eff_discrete = row.lambda_eff;
+          row.lambda_eff_one_step = row.lambda_eff;
           row.P = row.lambda_eff;
           break;
       }
@@ -93,6 +93,8 @@ GridTable make_table(Protocol protocol, Model model = Model::asymptotic) {
       if (protocol != Protocol::fixed_sphere) {
         row.r_sde = r;
         row.r_discrete = r;
+        row.r_one_step = r;
+        row.V_se = r * row.r_se;
       }
       row.U = internal_energy(model, row.T);
       row.U_se = 1e-4;
@@ -317,11 +319,28 @@ TEST(V3Maxwell, FixedElrExactSlopes) {
 TEST(V3Maxwell, SphereExactSlopes) {
   const V3Result r = check_maxwell_relations(make_table(Protocol::fixed_sphere));
   EXPECT_EQ(r.y_name, "log_r");
-  EXPECT_NEAR(r.slope_x.over_R, 1.0, kSlopeTol);        // dS/dlog eta_eff = R
-  EXPECT_NEAR(r.slope_y.value, 2.0, kSlopeTol);         // dS/dlog r = d - 1
+  EXPECT_NEAR(r.slope_x.over_R, 1.0, kSlopeTol);   // dS(rho)/dlog eta_eff = R
+  EXPECT_NEAR(r.slope_y.value, 0.0, kSlopeTol);    // S(rho) does not depend on r
   for (const auto& c : r.derived) EXPECT_NEAR(c.value, c.target, kQuadTol) << c.name;
-  ASSERT_EQ(r.local.size(), 2u);
-  for (const auto& l : r.local) EXPECT_LT(l.max_abs_rel_err, kQuadTol) << l.relation;
+  ASSERT_EQ(r.local.size(), 1u);
+  EXPECT_LT(r.local[0].max_abs_rel_err, kQuadTol) << r.local[0].relation;
+  // The sphere's Maxwell content, lambda_eff r^2 = (d-1) T: slopes 1 in log eta_eff and -2 in log r.
+  EXPECT_NEAR(r.lambda_eff_slope_x.value, 1.0, kSlopeTol);
+  EXPECT_NEAR(r.lambda_eff_slope_y.value, -2.0, kSlopeTol);
+}
+
+TEST(V3Maxwell, SphereChecksCanFail) {
+  // The checks that replaced the by-construction ones must see a violation: S(rho) that grows with r, and
+  // lambda_eff off (d-1)T/r^2 by a factor r^0.1.
+  GridTable t = make_table(Protocol::fixed_sphere);
+  for (auto& row : t.rows) {
+    row.S_sphere += 0.1 * std::log(row.radius);
+    row.lambda_eff *= std::pow(row.radius, 0.1);
+  }
+  const V3Result r = check_maxwell_relations(t);
+  EXPECT_NEAR(r.slope_y.value, 0.1, kSlopeTol);
+  EXPECT_NEAR(r.lambda_eff_slope_y.value, -1.9, kSlopeTol);
+  EXPECT_NEAR(r.lambda_eff_slope_y.target_over_R, -2.0, 0.0);
 }
 
 TEST(V3Maxwell, ExactVmfFormsGiveTheSameSlopes) {
@@ -429,7 +448,7 @@ TEST(V4Adiabat, OnlyForFixedLr) {
 
 TEST(ValidationReport, CollectsAllChecks) {
   const nlohmann::json lr = validation_report(make_table(Protocol::fixed_lr));
-  for (const char* key : {"protocol", "d", "sigma2", "gas_constant", "n_first", "n_second", "v1", "v2", "v3", "v4"})
+  for (const char* key : {"protocol", "d", "gas_constant", "n_first", "n_second", "v1", "v2", "v3", "v4"})
     EXPECT_TRUE(lr.contains(key)) << key;
   EXPECT_EQ(lr["protocol"], "lr");
   EXPECT_FALSE(lr["v1"].contains("error"));

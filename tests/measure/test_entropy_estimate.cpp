@@ -431,3 +431,105 @@ TEST(EntropyEstimate, InputChecks) {
     EXPECT_NE(std::string(e.what()).find("row 1 lies on the coordinate singular set"), std::string::npos) << e.what();
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Valid data of any finite magnitude is estimated, not rejected. Rows of 1e300 overflowed the sums of squares and
+// were called "on the coordinate singular set"; rows of 1e-200 underflowed and were called "zero norm". Angles do
+// not depend on a row's scale, so S(rho_w_hat) of c x equals that of x up to the rounding of c x (relative 1.1e-16
+// per value, which moves the entropy by ~1e-13 nats here; allowance 1e-9), the total moves by exactly m log c
+// (same allowance), and the Euclidean entropy by m log c (Kozachenko-Leonenko is scale-equivariant). The stream
+// mode, which learns the scales only after its first pass, gives the memory mode's bits.
+TEST(EntropyEstimate, RowsOfAnyFiniteMagnitude) {
+  std::mt19937_64 rng(331);
+  const std::size_t n = 240, d = 6, m = d - 1;
+  const auto x = gaussian(n, d, 1.0, rng, 0.5);
+  const SphericalEntropyResult ref = spherical_entropy(x.data(), n, d);
+  const KlEntropyResult ref_kl = kl_entropy(x.data(), n, d);
+  for (const double c : {1e300, 1e-200, 0x1p1000, 0x1p-1000, 1e-300}) {
+    std::vector<double> y(x);
+    for (double& v : y) v *= c;
+    const std::string what = "c=" + std::to_string(std::log10(c));
+    const SphericalEntropyResult s = spherical_entropy(y.data(), n, d);
+    EXPECT_NEAR(s.spherical_entropy, ref.spherical_entropy, 1e-9) << what;
+    EXPECT_NEAR(s.total_entropy - ref.total_entropy, static_cast<double>(m) * std::log(c), 1e-9) << what;
+    const KlEntropyResult kl = kl_entropy(y.data(), n, d);
+    EXPECT_EQ(kl.duplicates, 0) << what;
+    EXPECT_NEAR(kl.entropy - ref_kl.entropy, static_cast<double>(d) * std::log(c), 1e-9) << what;
+    for (bool euclidean : {false, true})
+      for (bool rotate : {false, true}) {
+        if (euclidean && rotate) continue;
+        EntropyOptions o = opts();
+        o.euclidean = euclidean;
+        o.rotate = rotate;
+        const EntropyEstimate memory = estimate_entropy(y.data(), n, d, o);
+        o.io_cols = 4;
+        o.panel_cols = 4;
+        const EntropyEstimate stream = estimate_entropy(y.data(), n, d, o);
+        EXPECT_EQ(stream.mode, "stream");
+        expect_same_estimate(stream, memory, what + (euclidean ? " euclidean" : rotate ? " rotated" : " spherical"));
+      }
+  }
+  // Rows of very different magnitudes in one cloud: each row is scaled on its own, the angles are unchanged.
+  std::vector<double> mixed(x);
+  const double scales[] = {1e300, 1e-200, 1.0, 1e-300};
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t k = 0; k < d; ++k) mixed[i * d + k] *= scales[i % 4];
+  EXPECT_NEAR(spherical_entropy(mixed.data(), n, d).spherical_entropy, ref.spherical_entropy, 1e-9);
+  EntropyOptions o = opts();
+  o.io_cols = 4;
+  o.panel_cols = 4;
+  expect_same_estimate(estimate_entropy(mixed.data(), n, d, o), estimate_entropy(mixed.data(), n, d, opts()), "mixed");
+}
+
+// What is still refused is diagnosed for what it is: a zero row, trailing coordinates that are exactly 0 (the
+// singular set), trailing coordinates whose squares underflow against the rest of the row, all rows copies of one
+// point (the message says duplicates, how many distinct rows there are and how many are needed).
+TEST(EntropyEstimate, DiagnosesNameWhatIsWrong) {
+  auto message = [](const std::vector<double>& x, std::size_t d, const EntropyOptions& o) {
+    try {
+      estimate_entropy(x.data(), x.size() / d, d, o);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message({1, 2, 3, 0, 0, 0, 7, 8, 9}, 3, opts()).find("row 1 is zero (all 3 coordinates are 0)"),
+            std::string::npos);
+  const std::string on_set = message({1, 2, 3, 4, 5, 7, 0, 0, 8, 9, 1, 1}, 4, opts());
+  EXPECT_NE(on_set.find("row 1 lies on the coordinate singular set: its last 2 of 4 coordinates are 0"),
+            std::string::npos)
+      << on_set;
+  const std::string underflow = message({1, 2, 3, 4, 1, 2, 1e-200, 1e-200, 3, 1, 2, 1}, 4, opts());
+  EXPECT_NE(underflow.find("row 1 lies on the coordinate singular set to double precision"), std::string::npos)
+      << underflow;
+  EXPECT_NE(underflow.find("underflow"), std::string::npos) << underflow;
+  std::vector<double> same;
+  for (int i = 0; i < 6; ++i) same.insert(same.end(), {0.3, -1.0, 2.0});
+  for (bool naive : {false, true})
+    for (int k : {1, 2}) {
+      EntropyOptions ko = opts();
+      ko.naive = naive;
+      ko.k = k;
+      const std::string dup = message(same, 3, ko);
+      for (const std::string needle : {std::string("6 rows hold only 1 distinct point"), std::string("5 duplicates"),
+                                       "at least " + std::to_string(k + 1) + " distinct rows"})
+        EXPECT_NE(dup.find(needle), std::string::npos) << dup;
+    }
+}
+
+// Row ranges whose end would wrap past 2^64 are refused, not wrapped into the file.
+TEST(EntropyEstimate, RowRangesAreCheckedWithoutWrapping) {
+  TempDir dir;
+  std::mt19937_64 rng(337);
+  const auto x = gaussian(20, 3, 1.0, rng);
+  write_npy(dir.path("x.npy"), x.data(), 20, 3);
+  for (const auto& [first, count] : std::vector<std::pair<std::size_t, std::size_t>>{
+           {10, SIZE_MAX - 5}, {1, SIZE_MAX}, {21, 0}, {SIZE_MAX, 1}, {19, 2}}) {
+    try {
+      estimate_entropy_npy(dir.path("x.npy"), opts(), first, count);
+      ADD_FAILURE() << first << " " << count;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("the file holds 20 rows"), std::string::npos) << e.what();
+    }
+  }
+}

@@ -1,5 +1,5 @@
-// The fast exact k-NN (Gram blocks + rigorous candidate bound + exact recomputation) against the naive oracles
-// (nearest_neighbours_naive for k = 1, knn_naive for k <= 10 with exclusion windows and duplicates). "Identical"
+// The fast exact k-NN (Gram blocks + rigorous candidate bound + exact recomputation) against the naive oracle
+// knn_naive (k <= 10 with exclusion windows and duplicates), and the oracle against brute force. "Identical"
 // means the same neighbour indices and the same bits of every squared distance. Hard cases: integer data (exact
 // distances, many exact ties), near-ties a few ulp apart, points equidistant from a centre, duplicates, all
 // points near one direction far from the origin, odd sizes with tiny blocks and panels (remainder paths), both
@@ -7,14 +7,15 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
 #include <vector>
 
 #include "idealgas/core/error.hpp"
+#include "idealgas/measure/exact_distance.hpp"
 #include "idealgas/measure/knn_exact.hpp"
-#include "idealgas/measure/spherical_entropy.hpp"
 
 using namespace idealgas;
 
@@ -85,21 +86,88 @@ void check_against_oracle(const std::vector<double>& x, std::size_t n, std::size
 
 }  // namespace
 
-// The oracle itself: for k = 1 without window it is the reference's nearest_neighbours_naive, bit for bit.
-TEST(KnnNaive, MatchesTheReferenceNearestNeighbourSearch) {
+// The oracle against a plain loop over every ordered pair (dist_sq_exact, ties by index), for k = 1..3, windows,
+// copies kept or dropped, on integer data (exact distances, many ties) and Gaussian data, at sizes that exercise
+// the remainders of the 32-row blocks and of the compile-time widths (m <= 4) and the 4-lane sums (m > 4).
+TEST(KnnNaive, MatchesEveryPairByBruteForce) {
   std::mt19937_64 rng(201);
-  for (std::size_t n : {2, 3, 17, 65, 300})
-    for (std::size_t m : {1, 3, 4, 5, 9, 40}) {
-      for (bool integer : {false, true}) {
-        const auto x = integer ? integers(n, m, 3, rng) : gaussian(n, m, 1.0, rng);
-        KnnOptions o;
-        o.drop_duplicates = false;  // nearest_neighbours_naive keeps copies (distance 0)
-        const KnnResult r = knn_naive(x.data(), n, m, o);
-        const NearestNeighbours ref = nearest_neighbours_naive(x.data(), n, m);
-        ASSERT_EQ(r.index, ref.index) << "n=" << n << " m=" << m;
-        ASSERT_EQ(r.dist_sq, ref.dist_sq) << "n=" << n << " m=" << m;
-      }
+  for (std::size_t n : {2, 3, 5, 17, 31, 33, 65, 101})
+    for (std::size_t m : {1, 2, 3, 4, 5, 9, 13})
+      for (bool integer : {false, true})
+        for (int k : {1, 3})
+          for (std::size_t window : {0, 3})
+            for (bool drop : {false, true}) {
+              if (n < static_cast<std::size_t>(k) + 2 * window + 1) continue;
+              const auto x = integer ? integers(n, m, 2, rng) : gaussian(n, m, 1.0, rng);
+              KnnOptions o;
+              o.k = k;
+              o.exclude_window = window;
+              o.drop_duplicates = drop;
+              KnnResult r;
+              try {
+                r = knn_naive(x.data(), n, m, o);
+              } catch (const InputError&) {
+                continue;  // too few distinct or eligible rows for this draw (checked in InputChecks)
+              }
+              const std::string what = "n=" + std::to_string(n) + " m=" + std::to_string(m) + " k=" +
+                                       std::to_string(k) + " w=" + std::to_string(window) + " drop=" +
+                                       std::to_string(drop);
+              for (std::size_t i = 0; i < n; ++i) {
+                bool copy = false;  // a later copy of a kept row
+                for (std::size_t j = 0; j < i && drop && !copy; ++j)
+                  copy = !r.dropped[j] && dist_sq_exact(x.data() + i * m, x.data() + j * m, m) == 0.0;
+                ASSERT_EQ(static_cast<bool>(r.dropped[i]), copy) << what << " i=" << i;
+                if (copy) continue;
+                std::vector<std::pair<double, std::size_t>> all;
+                for (std::size_t j = 0; j < n; ++j) {
+                  if (j == i || r.dropped[j] || (window > 1 && (i > j ? i - j : j - i) < window)) continue;
+                  all.emplace_back(dist_sq_exact(x.data() + std::min(i, j) * m, x.data() + std::max(i, j) * m, m), j);
+                }
+                std::sort(all.begin(), all.end());
+                ASSERT_EQ(r.n_eligible[i], all.size()) << what << " i=" << i;
+                for (int q = 0; q < k; ++q) {
+                  ASSERT_EQ(r.index[i * k + q], all[q].second) << what << " i=" << i << " q=" << q;
+                  ASSERT_EQ(std::memcmp(&r.dist_sq[i * k + q], &all[q].first, sizeof(double)), 0) << what;
+                }
+              }
+            }
+}
+
+// The oracle's bits do not depend on the thread count (each row's k best are merged by (distance, index)).
+TEST(KnnNaive, ResultDoesNotDependOnTheThreadCount) {
+  std::mt19937_64 rng(43);
+  const int saved = omp_get_max_threads();
+  for (std::size_t m : {2, 9, 33}) {
+    const std::size_t n = 1001;
+    const auto p = gaussian(n, m, 1.0, rng);
+    KnnOptions o;
+    o.k = 2;
+    omp_set_num_threads(1);
+    const KnnResult ref = knn_naive(p.data(), n, m, o);
+    for (int threads : {2, 3, 5}) {
+      omp_set_num_threads(threads);
+      expect_identical(knn_naive(p.data(), n, m, o), ref, "threads=" + std::to_string(threads));
     }
+  }
+  omp_set_num_threads(saved);
+}
+
+// All rows copies of one point: the error says so (duplicates, distinct rows, rows needed), in every search.
+TEST(KnnNaive, AllCopiesOfOnePointSayDuplicates) {
+  std::vector<double> same(5 * 3, 0.25);
+  GramKnnOptions o;
+  o.k = 2;
+  for (int path = 0; path < 2; ++path) {
+    try {
+      if (path == 0) knn_naive(same.data(), 5, 3, o);
+      else knn_gram(same.data(), 5, 3, o);
+      ADD_FAILURE() << "no throw";
+    } catch (const InputError& e) {
+      const std::string msg = e.what();
+      for (const char* needle : {"5 rows hold only 1 distinct point", "4 duplicates", "at least 3 distinct rows"})
+        EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+    }
+  }
 }
 
 // k > 1 on integer data: against sorting every row's distances (ties by index), computed independently.

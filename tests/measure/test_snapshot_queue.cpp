@@ -109,3 +109,37 @@ TEST(SnapshotQueue, RejectedPushesLeaveTheQueueUnchanged) {
   one.push(a);
   EXPECT_THROW(one.estimate(), InputError);
 }
+
+// Sizes past what the neighbour search or memory can hold are an InputError naming the capacity (never a wrapped
+// allocation); rows of 1e300 or 1e-200 are valid pushes (their angles are those of the unscaled rows); a queue of
+// copies of one snapshot says "duplicates".
+TEST(SnapshotQueue, SizesMagnitudesAndDuplicates) {
+  for (const std::size_t capacity : {std::size_t{1} << 33, std::size_t{3'000'000'000}}) {
+    try {
+      SnapshotQueue q(capacity, 3);
+      ADD_FAILURE() << capacity;
+    } catch (const InputError& e) {
+      EXPECT_NE(std::string(e.what()).find("capacity " + std::to_string(capacity)), std::string::npos) << e.what();
+    }
+  }
+  SnapshotQueue plain(4, 3), large(4, 3), tiny(4, 3);
+  const double rows[4][3] = {{1, 2, 3}, {2, 1, 3}, {3, 1, 2}, {1, 3, 2}};
+  for (const auto& r : rows) {
+    const double big[] = {r[0] * 0x1p1000, r[1] * 0x1p1000, r[2] * 0x1p1000};
+    const double small[] = {r[0] * 0x1p-700, r[1] * 0x1p-700, r[2] * 0x1p-700};
+    plain.push(r), large.push(big), tiny.push(small);
+  }
+  // Power-of-two scales: the same angles exactly, so the same angle entropy bit for bit.
+  EXPECT_TRUE(same_bits(large.estimate().angle_entropy, plain.estimate().angle_entropy));
+  EXPECT_TRUE(same_bits(tiny.estimate().angle_entropy, plain.estimate().angle_entropy));
+  SnapshotQueue copies(5, 3);
+  for (int i = 0; i < 5; ++i) copies.push(rows[0]);
+  try {
+    copies.estimate();
+    ADD_FAILURE() << "no throw";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("snapshot queue: the 5 rows hold only 1 distinct point"), std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("4 duplicates"), std::string::npos) << e.what();
+  }
+}

@@ -440,50 +440,17 @@ TEST(SphericalEntropy, AdjacentNeighbourFraction) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// (h) The naive neighbour search against a brute-force loop, on integer-valued points (exact distances, many
-// ties, exercising the lowest-index tie rule) and odd sizes (remainders of the row blocks and the 4-way sums).
-TEST(NearestNeighbours, MatchesBruteForceOnIntegerData) {
-  std::mt19937_64 rng(41);
-  boost::random::uniform_int_distribution<int> coord(-6, 6);
-  for (std::size_t n : {2, 3, 5, 17, 31, 33, 63, 65, 101, 257})
-    for (std::size_t m : {1, 2, 3, 4, 5, 7, 9, 13}) {
-      std::vector<double> p(n * m);
-      for (double& v : p) v = coord(rng);
-      const NearestNeighbours nn = nearest_neighbours_naive(p.data(), n, m);
-      for (std::size_t i = 0; i < n; ++i) {
-        std::size_t best = n;
-        double best_d = std::numeric_limits<double>::infinity();
-        for (std::size_t j = 0; j < n; ++j) {
-          if (j == i) continue;
-          double s = 0.0;
-          for (std::size_t k = 0; k < m; ++k) s += (p[i * m + k] - p[j * m + k]) * (p[i * m + k] - p[j * m + k]);
-          if (s < best_d) {
-            best_d = s;
-            best = j;
-          }
-        }
-        ASSERT_EQ(nn.index[i], best) << "n=" << n << " m=" << m << " i=" << i;
-        ASSERT_EQ(nn.dist_sq[i], best_d) << "n=" << n << " m=" << m << " i=" << i;
-      }
-    }
-  std::vector<double> one(3, 0.0);
-  EXPECT_THROW(nearest_neighbours_naive(one.data(), 1, 3), InputError);
-}
-
-TEST(NearestNeighbours, ResultDoesNotDependOnTheThreadCount) {
+// (h) The result does not depend on the thread count (the oracle's test is in test_knn_exact.cpp).
+TEST(SphericalEntropy, ResultDoesNotDependOnTheThreadCount) {
   std::mt19937_64 rng(43);
   const int saved = omp_get_max_threads();
   for (std::size_t m : {2, 9, 33}) {
     const std::size_t n = 1001;
     const auto p = gaussian(n, m, 1.0, rng);
     omp_set_num_threads(1);
-    const NearestNeighbours ref = nearest_neighbours_naive(p.data(), n, m);
     const auto ref_s = spherical_entropy(p.data(), n, m);
     for (int threads : {2, 3, 5}) {
       omp_set_num_threads(threads);
-      const NearestNeighbours nn = nearest_neighbours_naive(p.data(), n, m);
-      EXPECT_EQ(nn.index, ref.index) << threads;
-      EXPECT_EQ(nn.dist_sq, ref.dist_sq) << threads;
       EXPECT_TRUE(same_bits(spherical_entropy(p.data(), n, m).total_entropy, ref_s.total_entropy)) << threads;
     }
   }

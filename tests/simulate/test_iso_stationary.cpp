@@ -1,8 +1,15 @@
-// The simulator's stationary state against theory (theory.md §2-5): mean loss U against the exact von
-// Mises-Fisher value, the radius against the discrete-time prediction (App. H, with the measured mean squared
-// gradient) and the SDE one, lambda_eff on the sphere, and at d = 3 the spherical entropy against the exact
-// VMF entropy. Each configuration starts at its stationary radius r* = 1 so the window is stationary.
+// The simulator's stationary state against theory (theory.md §2-5), each within 3 of its own standard errors plus
+// a documented floor for the model error that the theory leaves out (no other slack):
+//  - U against the exact von Mises-Fisher value; floor 0.5 eta_eff U_vmf: the discrete dynamics' angular law is
+//    hotter than the SDE's by ~0.35 eta_eff relative (measured on the paper grid, docs/numerics.md);
+//  - r (lr, elr) and lambda_eff (sphere) against the one-step identity; floor 1e-3 relative (its neglected
+//    fluctuation terms, O(eta lambda/(d-1)) and O(eta_eff^2), are below that at these hyperparameters);
+//  - S(rho_w_hat) against the exact VMF entropy; floor = the KL estimator's finite-sample bias at the window's
+//    2000 snapshots, measured on exact VMF samples (docs/numerics.md): 0.01 nats at d = 3, 0.05 at d = 10.
+// Default (dynamics) schedule, so the cases include the paper grid's slowest corner, eta = lambda = 1e-3, where
+// the radius relaxes over 250,000 (lr) and 500,000 (elr) iterations.
 #include <cmath>
+#include <cstdio>
 
 #include <gtest/gtest.h>
 
@@ -19,12 +26,17 @@ struct Case {
   double second;  // lambda (lr, elr) or radius (sphere)
 };
 
-// All at T = 1e-3 or 1.5e-3 with r* = 1: fixed LR r*^4 = eta (d-1)/(2 lambda); fixed ELR r*^2 = eta_eff (d-1)/(2 lambda).
 const Case kCases[] = {
     {Protocol::fixed_lr, 3, 3e-3, 3e-3},     {Protocol::fixed_elr, 3, 2e-3, 2e-3},
-    {Protocol::fixed_sphere, 3, 2e-3, 1.0},  {Protocol::fixed_lr, 10, 2e-3, 9e-3},
+    {Protocol::fixed_sphere, 3, 2e-3, 1.0},  {Protocol::fixed_lr, 3, 1e-3, 1e-3},
+    {Protocol::fixed_elr, 3, 1e-3, 1e-3},    {Protocol::fixed_lr, 10, 2e-3, 9e-3},
     {Protocol::fixed_elr, 10, 2e-3, 9e-3},   {Protocol::fixed_sphere, 10, 2e-3, 1.0},
 };
+
+constexpr double kSigmas = 3.0;
+constexpr double kUFloorPerEtaEff = 0.5;
+constexpr double kRadiusFloorRel = 1e-3;
+double entropy_floor(long long d) { return d <= 3 ? 0.01 : 0.05; }
 
 StationaryRow run_case(const Case& c) {
   IsoConfig config;
@@ -35,59 +47,44 @@ StationaryRow run_case(const Case& c) {
   else config.eta_eff = {c.eta, c.eta};
   if (c.protocol == Protocol::fixed_sphere) config.radius = {c.second, c.second};
   else config.lambda = {c.second, c.second};
-  IsoSchedule& s = config.schedule;
-  s.iterations = 2'000'000;
-  s.log_stride = 50;
-  s.stationary_logs = 30'000;  // the last 1.5 million iterations
-  s.queue_size = 1000;
-  s.queue_stride = 50;
-  s.entropy_stride = 100'000;
-  s.entropy_window = 10;
   IsoGrid grid(config, c.protocol);
-  grid.advance_to(s.iterations);
+  grid.advance_to(grid.max_iterations());
   const IsoStationaryTable t = iso_stationary_table(grid);
   EXPECT_EQ(t.status[0], "ok");
+  EXPECT_EQ(t.table.rows[0].flags, "") << "the dynamics schedule should vouch for every SE here";
   return t.table.rows[0];
 }
 
 class IsoStationary : public ::testing::TestWithParam<Case> {};
 
-TEST_P(IsoStationary, MatchesTheory) {
+TEST_P(IsoStationary, MatchesTheoryWithinThreeStandardErrors) {
   const Case c = GetParam();
   const StationaryRow r = run_case(c);
-  // U: the discrete dynamics' law differs from the VMF at O(eta_eff) relative; 4 batch-means SE cover noise.
   const double eta_eff = c.protocol == Protocol::fixed_lr ? c.eta / (r.r_mean * r.r_mean) : c.eta;
-  EXPECT_NEAR(r.U, r.U_vmf, 4.0 * r.U_se + 2.0 * eta_eff * r.U_vmf)
+  EXPECT_NEAR(r.U, r.U_vmf, std::max(kSigmas * r.U_se, kUFloorPerEtaEff * eta_eff * r.U_vmf))
       << "U = " << r.U << " ± " << r.U_se << ", exact VMF " << r.U_vmf;
   if (c.protocol == Protocol::fixed_sphere) {
-    // lambda_eff = eta_eff (Tr Sigma + G)/(2 r^2) (App. H); measured from every iteration of the window.
-    EXPECT_NEAR(r.lambda_eff, r.lambda_eff_discrete, 4.0 * r.lambda_eff_se)
+    EXPECT_NEAR(r.lambda_eff, r.lambda_eff_one_step,
+                std::max(kSigmas * r.lambda_eff_se, kRadiusFloorRel * r.lambda_eff_one_step))
         << "lambda_eff = " << r.lambda_eff << " ± " << r.lambda_eff_se;
-    EXPECT_NEAR(r.lambda_eff / r.lambda_eff_sde, 1.0, 0.01);  // (d-1)T/r^2, G/TrSigma ~ T here
   } else {
-    // The radius: discrete prediction (App. H) within 4 SE + 0.1 % (the stationary mean of r vs the fixed
-    // point of r^2 or r^4 differ at second order in the small radius fluctuations); SDE within 1 %.
-    EXPECT_NEAR(r.r_mean, r.r_discrete, 4.0 * r.r_se + 1e-3 * r.r_discrete)
-        << "r = " << r.r_mean << " ± " << r.r_se << ", discrete " << r.r_discrete << ", SDE " << r.r_sde;
-    EXPECT_NEAR(r.r_mean / r.r_sde, 1.0, 0.01);
+    EXPECT_NEAR(r.r_mean, r.r_one_step, std::max(kSigmas * r.r_se, kRadiusFloorRel * r.r_one_step))
+        << "r = " << r.r_mean << " ± " << r.r_se << ", one-step " << r.r_one_step << ", SDE " << r.r_sde;
   }
-  if (c.d == 3) {
-    // Spherical KL entropy of the rotated queue against the exact VMF entropy: 3 SE over the 10 estimates
-    // plus 0.05 nats for the estimator's bias at N = 1000 (theory.md §5 measured 0.03 ± 0.06 nats here).
-    EXPECT_NEAR(r.S_sphere, r.S_sphere_vmf, 3.0 * r.S_sphere_se + 0.05)
-        << "S(rho) = " << r.S_sphere << " ± " << r.S_sphere_se << ", exact VMF " << r.S_sphere_vmf;
-  }
-  std::printf("%s d=%lld: U %.6g ± %.2g (VMF %.6g) r %.6g ± %.2g (disc %.6g, SDE %.6g) lambda_eff %.6g ± %.2g "
-              "(disc %.6g) S %.4f ± %.3f (VMF %.4f) adjacent %.2f\n",
-              protocol_name(c.protocol), c.d, r.U, r.U_se, r.U_vmf, r.r_mean, r.r_se, r.r_discrete, r.r_sde,
-              r.lambda_eff, r.lambda_eff_se, r.lambda_eff_discrete, r.S_sphere, r.S_sphere_se, r.S_sphere_vmf,
-              r.adjacent_nn_fraction);
+  EXPECT_NEAR(r.S_sphere, r.S_sphere_vmf, std::max(kSigmas * r.S_sphere_se, entropy_floor(c.d)))
+      << "S(rho) = " << r.S_sphere << " ± " << r.S_sphere_se << ", exact VMF " << r.S_sphere_vmf;
+  std::printf("%s d=%lld: U %.6g ± %.2g (VMF %.6g) r %.6g ± %.2g (one-step %.6g, SDE %.6g) lambda_eff %.6g ± %.2g "
+              "(one-step %.6g) S %.4f ± %.3f (VMF %.4f) adjacent %.2f, %g iterations, ESS U %.0f r %.0f\n",
+              protocol_name(c.protocol), c.d, r.U, r.U_se, r.U_vmf, r.r_mean, r.r_se, r.r_one_step, r.r_sde,
+              r.lambda_eff, r.lambda_eff_se, r.lambda_eff_one_step, r.S_sphere, r.S_sphere_se, r.S_sphere_vmf,
+              r.adjacent_nn_fraction, r.iterations, r.U_ess, r.r_ess);
 }
 
 INSTANTIATE_TEST_SUITE_P(ProtocolsAndDimensions, IsoStationary, ::testing::ValuesIn(kCases),
                          [](const auto& info) {
                            return std::string(protocol_name(info.param.protocol)) + "_d" +
-                                  std::to_string(info.param.d);
+                                  std::to_string(info.param.d) + "_eta" +
+                                  std::to_string(static_cast<int>(std::lround(1e4 * info.param.eta)));
                          });
 
 }  // namespace

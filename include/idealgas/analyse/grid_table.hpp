@@ -19,9 +19,12 @@ struct StationaryRow {
   double lambda = kNaN;  // lr, elr: weight decay; sphere: NaN
   double radius = kNaN;  // sphere: the fixed radius r; lr, elr: NaN
 
-  // Thermodynamic state. T from the protocol's closed form (theory.md §3) with the model's sigma^2;
+  // Thermodynamic state. sigma2 = Tr Sigma(w_hat)/(d-1) of this configuration (isotropic model: the model's,
+  // exact, SE 0; networks: measured). T from the protocol's closed form (theory.md §3) with that sigma2;
   // P = lambda (lr, elr) or the measured lambda_eff (sphere); V = measured mean of r^2/2 (sphere: r^2/2).
-  double T = kNaN, P = kNaN, V = kNaN;
+  double sigma2 = kNaN, sigma2_se = kNaN;
+  double T = kNaN, P = kNaN, V = kNaN, V_se = kNaN;
+  double Z = kNaN, Z_se = kNaN;  // compressibility P V / (R T): 1 for the ideal gas (theory.md §3)
 
   // Measured stationary averages (means over the stationary window) and their standard errors.
   double U = kNaN, U_se = kNaN;                  // mean loss
@@ -33,17 +36,26 @@ struct StationaryRow {
   double adjacent_nn_fraction = kNaN;            // share of queue samples whose nearest neighbour is adjacent in time
   long long duplicates = 0;                      // duplicate snapshots seen by the entropy estimator
 
+  // How much the numbers are worth (docs/numerics.md). ESS = var(x)/SE^2; tau_* = integrated autocorrelation time
+  // measured from the batch means, in iterations; tau_model = the model's longest relaxation time.
+  double U_ess = kNaN, r_ess = kNaN, lambda_eff_ess = kNaN;
+  double S_estimates = kNaN;                     // independent estimates (dynamics: sub-blocks) behind S_se
+  double tau_U = kNaN, tau_r = kNaN, tau_model = kNaN;
+  double iterations = kNaN, burn_in = kNaN, window = kNaN, snapshot_stride = kNaN;  // iterations
+  std::string flags;                             // ';'-separated reasons not to trust this row's SEs; "" = none
+
   // Predictions.
   double U_vmf = kNaN, S_sphere_vmf = kNaN;      // exact von Mises-Fisher at this T
   double S_pred = kNaN;                          // S_sphere_vmf + (d-1) log r_pred_sde
   double r_sde = kNaN, r_discrete = kNaN;        // lr, elr: stationary radius, SDE and discrete-time (App. H)
-  double lambda_eff_sde = kNaN, lambda_eff_discrete = kNaN;  // sphere: (d-1)T/r^2 and the discrete form
+  double r_one_step = kNaN;                      // lr, elr: from the exact one-step norm identity (ideal_gas.hpp)
+  double lambda_eff_sde = kNaN, lambda_eff_discrete = kNaN;  // sphere: (d-1)T/r^2 and the discrete form (App. H)
+  double lambda_eff_one_step = kNaN;             // sphere: from the one-step norm identity
 };
 
 struct GridTable {
   Protocol protocol = Protocol::fixed_lr;
   long long d = 3;        // number of parameters
-  double sigma2 = 1.0;    // isotropic noise variance, Tr Sigma(w_hat) = sigma2 (d-1)
   int n_first = 0;        // number of values of the first hyperparameter (index i)
   int n_second = 0;       // number of values of the second hyperparameter (index j)
   std::vector<StationaryRow> rows;  // n_first * n_second rows, row index = i * n_second + j

@@ -38,8 +38,11 @@ struct V1Row {
   int row = -1, i = -1, j = -1;
   double measured = kNaN, measured_se = kNaN;   // r_mean, r_se (lr, elr) or lambda_eff, lambda_eff_se (sphere)
   double pred_sde = kNaN, pred_discrete = kNaN;  // r_sde, r_discrete or lambda_eff_sde, lambda_eff_discrete
+  double pred_one_step = kNaN;                   // r_one_step or lambda_eff_one_step
   double rel_err_sde = kNaN, rel_err_sde_se = kNaN;            // measured / pred_sde - 1; SE = measured_se / pred
   double rel_err_discrete = kNaN, rel_err_discrete_se = kNaN;  // measured / pred_discrete - 1 (predictions exact)
+  double rel_err_one_step = kNaN, rel_err_one_step_se = kNaN;  // measured / pred_one_step - 1
+  double z_one_step = kNaN;                      // (measured - pred_one_step) / measured_se: distance in SE
   bool in_sde_regime = false;
 };
 
@@ -61,6 +64,10 @@ struct V1Result {
   V1MaxError discrete_in_regime;  // vs the discrete prediction, SDE-regime rows
   V1MaxError sde_all;             // vs the SDE prediction, whole grid (shows where the SDE breaks down)
   V1MaxError discrete_all;        // vs the discrete prediction, whole grid (the discrete form should hold)
+  V1MaxError one_step_all;        // vs the one-step identity's prediction, whole grid
+  double max_abs_z_one_step = kNaN;  // largest |z_one_step| over the grid, and where
+  int max_z_row = -1;
+  int n_beyond_3_se = 0;          // rows with |z_one_step| > 3
 };
 
 V1Result check_stationary_radius(const GridTable& table, const V1Options& options = {});
@@ -133,17 +140,21 @@ std::vector<std::pair<int, int>> paper_potential_references(const GridTable& tab
 
 // ------------------------------------------------------------------------------------------------------
 // V3: Maxwell relations from fits of S over the grid.
-// (a) plane S ≈ b0 + b1 x + b2 y; small-T VMF targets: lr (R, 0), elr (2R, -R), sphere (R, d-1).
+// (a) plane S ≈ b0 + b1 x + b2 y; small-T VMF targets: lr (R, 0), elr (2R, -R), sphere (R, 0).
+//     On the sphere the fit is of S(rho_w_hat), not of S = S(rho_w_hat) + (d-1) log r: the latter's r-dependence
+//     holds by construction (r_bar = r exactly), so fitting it would be a check that cannot fail.
 // (b) quadratic S ≈ a0 + a1 x + a2 y + a3 x^2 + a4 y^2 + a5 xy (paper Eq. 30) and its derived coefficients:
 //   lr   dS/dx - dS/dy = R  (Eq. 24): (a1-a2)/R -> 1, (2a3-a5)/R -> 0, (2a4-a5)/R -> 0;
 //   elr  dS/dy = -R         (Eq. 84): a2/R -> -1, 2a4/R -> 0, a5/R -> 0;
-//   sphere dS/dx = R, dS/dy = d-1 (S = S(T) + (d-1) log r at T = eta_eff sigma^2/2):
-//        a1/R -> 1, 2a3/R -> 0, a5/R -> 0, a2/(d-1) -> 1, 2a4/(d-1) -> 0.
+//   sphere S(rho_w_hat) depends on eta_eff only (T = eta_eff sigma^2/2):
+//        a1/R -> 1, 2a3/R -> 0, a5/R -> 0, a2/R -> 0, 2a4/R -> 0.
+// (c) sphere only, the real Maxwell content of the fixed sphere (Eq. 81-83): lambda_eff r^2 = (d-1) T, fitted as
+//     log lambda_eff ≈ c0 + c1 log eta_eff + c2 log r with targets c1 = 1, c2 = -2.
 // The fixed-LR relation with a measured, varying sigma^2 holds only if sigma^2 depends on (eta, lambda)
 // through eta*lambda alone (theory.md App. D.4); the fit assumes it.
 
 struct V3Slope {
-  std::string name;            // "dS/dlog_eta", "dS/dlog_lambda", "dS/dlog_eta_eff", "dS/dlog_r"
+  std::string name;            // "dS/dlog_eta", "dS/dlog_lambda", "dS/dlog_eta_eff", "dS_sphere/dlog_r", ...
   double value = kNaN, se = kNaN;
   double over_R = kNaN, over_R_se = kNaN;  // value / R
   double target_over_R = kNaN;             // small-T VMF prediction / R
@@ -173,6 +184,9 @@ struct V3Result {
   LinearFit quadratic;         // coefficients a0 .. a5
   std::vector<V3DerivedCoefficient> derived;
   std::vector<V3LocalRelation> local;
+  // sphere only (c): NaN / empty otherwise.
+  LinearFit lambda_eff_plane;
+  V3Slope lambda_eff_slope_x, lambda_eff_slope_y;  // d log lambda_eff / d log eta_eff (1), / d log r (-2); not over R
 };
 
 /// Throws InputError if fewer than 3 distinct values per axis (the quadratic is then rank deficient).

@@ -86,13 +86,16 @@ struct EntropyEstimate {
 };
 
 /// Estimate from samples in memory (rows = samples; the samples themselves are not counted in the budget).
-/// Requires n >= 2, dim >= 2 (spherical) or >= 1 (euclidean), finite values, rows off the coordinate singular set
-/// (spherical), enough rows outside the exclusion window: InputError naming the row otherwise.
+/// Requires 2 <= n < 2^32, dim >= 2 (spherical) or >= 1 (euclidean), finite values (of any magnitude: rows are
+/// scaled by powers of two where their squares would overflow or underflow, docs/entropy.md), rows off the
+/// coordinate singular set (spherical), at least k + 1 distinct rows and enough rows outside the exclusion
+/// window: InputError naming the row, or saying how many rows are duplicates, otherwise.
 EntropyEstimate estimate_entropy(const double* samples,  // [n, dim], row-major
                                  std::size_t n, std::size_t dim, const EntropyOptions& options);
 
 /// Estimate from rows [first_row, first_row + n_rows) of a 2-D .npy or snapshot file (n_rows = 0: to the end),
-/// float32 or float64, read in blocks (never loaded whole). IoError / InputError naming the file.
+/// float32 or float64, read in blocks (never loaded whole). The file must be a regular file (npy_header.hpp) and
+/// hold the rows asked (checked without wrapping). IoError / InputError naming the file.
 EntropyEstimate estimate_entropy_npy(const std::string& path, const EntropyOptions& options, std::size_t first_row = 0,
                                      std::size_t n_rows = 0);
 

@@ -4,7 +4,7 @@
 // fewer than `exclude_window` rows apart are ignored (temporally correlated snapshots); later copies of a row
 // (squared distance exactly 0 to a kept earlier row) are dropped, as in spherical_entropy.hpp.
 //
-// knn_naive: the O(n^2 m) oracle. knn_gram: the fast path (docs/entropy.md): data centred, Gram blocks through
+// knn_naive: the O(n^2 m) oracle (spherical_entropy() and kl_entropy() use it). knn_gram: the fast path (docs/entropy.md): data centred, Gram blocks through
 // OpenBLAS in float32 or float64 with OpenMP over blocks, summed in that precision over column panels of
 // `panel_cols` columns; every pair whose Gram distance could, within a rigorous rounding bound, be among the k
 // best is recomputed exactly; the k best recomputed distances are the answer. The result does not depend on the
@@ -31,6 +31,7 @@ struct KnnOptions {
   int k = 1;                       // neighbours per row, 1..kMaxNeighbours
   std::size_t exclude_window = 0;  // ignore neighbours j with 0 < |i - j| < exclude_window (0 and 1: none)
   bool drop_duplicates = true;     // drop later copies of a row (false: they stay, at squared distance 0)
+  const char* who = nullptr;       // names the data in error messages (nullptr: the function's name)
 };
 
 struct KnnResult {
@@ -48,13 +49,15 @@ struct KnnResult {
   double seconds_gram = 0.0, seconds_select = 0.0, seconds_exact = 0.0;
 };
 
-/// Oracle: every pair by dist_sq_exact, O(n^2 m), OpenMP over rows. Requires n >= 2, m >= 1, 1 <= k <= 10 and
-/// at least k eligible rows for every kept row (InputError otherwise).
+/// The oracle (the project's one naive neighbour search): every pair (i < j) once by dist_sq_exact, O(n^2 m) time
+/// and O(n k) memory per thread, rows in blocks, OpenMP over blocks; each row keeps its k best by (dist_sq, index),
+/// so the result does not depend on the thread count. Requires n >= 2, m >= 1, 1 <= k <= 10, at least k + 1
+/// distinct rows and at least k eligible rows for every kept row (InputError saying which, otherwise).
 KnnResult knn_naive(const double* points,  // [n, m], row-major
                     std::size_t n, std::size_t m, const KnnOptions& options);
 
-/// The same selection from a full table of squared distances (symmetric, any diagonal): used by knn_naive and
-/// by the snapshot queue, which keeps the table up to date.
+/// The same selection from a full table of squared distances (symmetric, any diagonal): used by the snapshot
+/// queue, which keeps the table up to date.
 KnnResult knn_from_distances(const double* dist_sq,  // [n, n], row-major
                              std::size_t n, const KnnOptions& options);
 

@@ -1,22 +1,16 @@
-// NumPy .npy files (format versions 1.0, 2.0, 3.0) holding one 2-D float array in C order: the hand-over
-// format for sample queues (rows = samples, columns = coordinates). Reads little-endian float32 ('<f4')
-// or float64 ('<f8') into double; writes float64 ('<f8', version 1.0) atomically.
-// Errors: IoError when the bytes cannot be read as an .npy file (missing, unreadable, bad magic, corrupt
-// header, truncated data); InputError when the file is a valid .npy whose content is not supported (dtype,
-// byte order, fortran_order, number of dimensions, format version). Each message names the file.
+// NumPy .npy files holding one 2-D float array in C order: the hand-over format for sample queues (rows =
+// samples, columns = coordinates). Reads little-endian float32 ('<f4') or float64 ('<f8') into double; writes
+// float64 ('<f8', version 1.0) atomically. The header is parsed by npy_header.hpp (the project's one parser,
+// which states what is accepted and which errors are raised); a FIFO or any other non-regular file is refused.
 #pragma once
 
 #include <cstddef>
 #include <string>
 #include <vector>
 
+#include "idealgas/measure/npy_header.hpp"
+
 namespace idealgas {
-
-/// Element type of an .npy file as stored on disk (the values are always returned as double).
-enum class NpyDtype { float32, float64 };
-
-/// NumPy's descriptor of a supported dtype: "<f4" or "<f8".
-const char* npy_dtype_descr(NpyDtype dtype);
 
 /// A 2-D array read from an .npy file.
 struct NpyMatrix {
@@ -30,7 +24,7 @@ struct NpyMatrix {
 
 /// Reads a 2-D '<f4' or '<f8' C-order array ('|' and '=' byte orders are accepted on little-endian
 /// hosts, where they mean little-endian). Bytes after the array (e.g. a second np.save into the same
-/// file) are ignored, as numpy.load does. Throws IoError or InputError (see the top of this file).
+/// file) are ignored, as numpy.load does. Throws IoError or InputError (npy_header.hpp).
 NpyMatrix read_npy(const std::string& path);
 
 /// Writes `data` as a '<f8' C-order array of shape (rows, cols), format version 1.0, atomically

@@ -1,7 +1,8 @@
 // Entropy (nats) of a cloud of weight snapshots by the Kozachenko-Leonenko k = 1 estimator on their
 // hyperspherical angles (theory.md §5, App. D.6 Eq. 99-103): S(rho_w_hat) = H_hat(phi) + E[log J] and the
-// total S = S(rho_w_hat) + (d-1) log r_bar. This is the reference implementation: exact O(N^2 m) neighbour
-// search in double, kept as the oracle for any faster path.
+// total S = S(rho_w_hat) + (d-1) log r_bar. This is the reference: estimate_entropy() (entropy_estimate.hpp, the one
+// pipeline: coordinates, reflection, KL formula) with the exact O(N^2 m) neighbour search knn_naive (knn_exact.hpp,
+// the one oracle), kept as the result every faster path must reproduce bit for bit.
 //
 // Duplicates. A sample whose angle vector equals another's (squared distance exactly 0, e.g. a snapshot
 // stored twice) would give rho = 0 and log 0 = -inf. We never clip rho to a floor (a 1e-8 floor costs
@@ -17,26 +18,8 @@
 
 namespace idealgas {
 
-/// Nearest other point of every point, by exhaustive search.
-struct NearestNeighbours {
-  std::vector<std::size_t> index;  // [n]: the nearest other point; among equal distances, the lowest index
-  std::vector<double> dist_sq;     // [n]: its squared Euclidean distance
-};
-
-/// Exact nearest neighbours by the naive O(n^2 m) loop over pairs i < j (each pair's squared distance is
-/// computed once, in double, always as |p_i - p_j|^2 with i < j). Parallel over blocks of i with OpenMP; every
-/// distance is computed the same way and ties are broken by index, so the result is bitwise independent of the
-/// thread count. Requires n >= 2, m >= 1 (InputError otherwise).
-NearestNeighbours nearest_neighbours_naive(const double* points,  // [n, m], row-major
-                                           std::size_t n, std::size_t m);
-
 /// log of the volume of the unit ball in R^m, log(pi^{m/2} / Gamma(m/2 + 1)), by lgamma (no overflow).
 double log_unit_ball_volume(std::size_t m);
-
-/// The Kozachenko-Leonenko k = 1 formula (nats) given the nearest-neighbour squared distances of N points:
-/// H_hat = (m/N) sum_i log rho_i + log V_m + log(N-1) + gamma_E. Every dist_sq must be > 0 (asserted).
-double kl_entropy_from_dist_sq(const double* dist_sq,  // [n_points]
-                               std::size_t n_points, std::size_t m);
 
 /// Euclidean KL estimate with its diagnostics; duplicates are handled as described at the top of this file.
 struct KlEntropyResult {
@@ -50,8 +33,9 @@ struct KlEntropyResult {
   std::vector<double> nn_dist_sq;     // [n]: its squared distance; NaN if the row was dropped
 };
 
-/// KL k = 1 entropy of points in R^m. Requires n >= 2, m >= 1, at least 2 distinct rows, finite values and
-/// finite squared distances (InputError naming the row otherwise).
+/// KL k = 1 entropy of points in R^m (estimate_entropy with --euclidean and knn_naive). Requires n >= 2, m >= 1, at
+/// least 2 distinct rows and finite values (InputError naming the row otherwise). Points of any finite magnitude
+/// work (a power-of-two scale keeps the squared distances in range; entropy_estimate.hpp).
 KlEntropyResult kl_entropy(const double* points,  // [n, m], row-major
                            std::size_t n, std::size_t m);
 
@@ -92,7 +76,8 @@ struct SphericalEntropyResult {
 
 /// Spherical KL entropy of n samples in R^dim (rows = samples). Requires dim >= 2, n >= 2 with at least 2
 /// distinct directions, finite values, and no row on the coordinate singular set (a zero row, or one whose
-/// trailing coordinates x_k..x_d vanish for some k <= d-1): InputError naming the row otherwise.
+/// trailing coordinates x_k..x_d vanish for some k <= d-1): InputError naming the row otherwise. Rows of any
+/// finite magnitude work (spherical_coords.hpp scales them by a power of two).
 SphericalEntropyResult spherical_entropy(const double* samples,  // [n, dim], row-major
                                          std::size_t n, std::size_t dim,
                                          const SphericalEntropyOptions& options = {});

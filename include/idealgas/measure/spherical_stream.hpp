@@ -8,6 +8,7 @@
 // kLogRenormalisePeriod columns, at fixed column positions) plus the sum of their binary exponents: one multiply
 // per column instead of one log, and a relative error below (d-2) 2^-53 in the products, i.e. an absolute error
 // below d 1.2e-16 nats. Only the tail sums themselves are a serial chain (one add per column).
+// One SIMD dispatch per block: the SSE2 or the AVX2 build of the whole block kernel (tail sums, logs, angles).
 #pragma once
 
 #include <cstddef>
@@ -22,6 +23,7 @@ constexpr std::size_t kLogRenormalisePeriod = 512;
 /// State of one row between column blocks. Start with spherical_row_begin().
 struct SphericalRowState {
   std::size_t dim = 0;
+  int scale_exponent = 0;                             // the row is used as x * 2^scale_exponent (row_scale_exponent)
   std::size_t next = 0;                               // columns [next, dim) consumed
   double tail_sq = 0.0;                               // sum_{j >= next} x_j^2, accumulated in double from the end
   double last_x = 0.0;                                // x_{d-1}, needed by the last angle atan2(x_{d-1}, x_{d-2})
@@ -31,7 +33,9 @@ struct SphericalRowState {
   double log_special = 0.0;    // sum of log of tail sums that are 0, subnormal or infinite (rare; exact log)
 };
 
-SphericalRowState spherical_row_begin(std::size_t dim);
+/// Starts a row of `dim` columns whose values are used multiplied by 2^scale_exponent (exact; see
+/// row_scale_exponent in spherical_coords.hpp, which to_spherical() applies from the row's largest |x_k|).
+SphericalRowState spherical_row_begin(std::size_t dim, int scale_exponent = 0);
 
 /// Consumes columns [c0, c1) of the row, c1 == state.next (blocks go right to left), and writes the angles
 /// c0 .. min(c1, dim-1) - 1 to angles_block[0 ..]. Requires dim >= 2 (asserted).
@@ -39,7 +43,8 @@ void spherical_row_block(const double* x_block,  // [c1 - c0]: x_{c0} .. x_{c1-1
                          std::size_t c0, std::size_t c1, SphericalRowState& state,
                          double* angles_block);  // [min(c1, dim-1) - c0], output
 
-/// Radius and log J once every column is consumed (state.next == 0).
+/// Radius (of the row as given: the scale is undone) and log J (scale-free) once every column is consumed
+/// (state.next == 0).
 SphericalPoint spherical_row_finish(const SphericalRowState& state);
 
 }  // namespace idealgas

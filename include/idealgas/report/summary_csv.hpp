@@ -17,4 +17,13 @@ std::string summary_csv(const GridTable& table, const std::vector<std::string>& 
 /// The column names, in order.
 std::vector<std::string> summary_csv_columns();
 
+/// One numeric column: its name and the StationaryRow field it holds (the one table the writer and the reader
+/// share).
+struct SummaryColumn {
+  const char* name;
+  double StationaryRow::*field;
+};
+/// The numeric columns in the order they are written.
+const std::vector<SummaryColumn>& summary_csv_numeric_columns();
+
 }  // namespace idealgas

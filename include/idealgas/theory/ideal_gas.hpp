@@ -33,8 +33,16 @@ struct StationaryState {
   double r = kNaN;           // lr, elr: SDE stationary radius r* (Eq. 18, 12); sphere: the given radius
   double lambda_eff = kNaN;  // sphere: effective weight decay (d-1) T / r^2 (Eq. 81, 83); NaN otherwise
   double R = kNaN;           // gas constant (d-1)/2
-  double r_discrete = kNaN;           // lr, elr: stationary radius with the discrete-time correction
-  double lambda_eff_discrete = kNaN;  // sphere: eta_eff (Tr Sigma + G) / (2 r^2)
+  double r_discrete = kNaN;           // lr, elr: stationary radius with the discrete-time correction (App. H)
+  double lambda_eff_discrete = kNaN;  // sphere: eta_eff (Tr Sigma + G) / (2 r^2) (App. H)
+  // From the exact one-step norm identity |w_{t+1}|^2 = (1 - eta lambda)^2 |w_t|^2 + eta^2 |g_B|^2 (App. H keeps
+  // only its first order in eta lambda; docs/numerics.md): with X = Tr Sigma + G,
+  //   lr  r^4 = eta X / (lambda (2 - eta lambda));   elr  r^2 = (1 - sqrt(1 - eta_eff^2 X)) / (eta_eff lambda);
+  //   sphere lambda_eff = (sqrt(1 + eta_eff^2 X) - 1) / (eta_eff r^2).
+  // Left out: the radius fluctuation (E[r^2] E[1/r^2] - 1 = O(eta lambda / (d-1))) and, on the sphere, the spread
+  // of |g_B|^2 (O(eta_eff^3)). NaN where no stationary state exists (elr: eta_eff^2 X >= 1).
+  double r_one_step = kNaN;           // lr, elr
+  double lambda_eff_one_step = kNaN;  // sphere
   double grad_norm_sq = kNaN;         // G = E||grad L(w_hat)||^2 used by the correction (measured or VMF)
 
   // Isotropic VMF gas at (T, P, r): potentials in nats (S) and loss units (U, F, G).
@@ -48,6 +56,18 @@ struct StationaryState {
   double gamma = kNaN;     // C_P / C_V
   double Z = kNaN;         // compressibility P V / (R T): 1 up to rounding for these SDE predictions
 };
+
+/// Relaxation times of the linearised dynamics around the stationary state, in iterations (docs/numerics.md):
+/// angular 1/eta_eff (eta_eff = eta / r*^2 for fixed LR, r* the SDE radius); radial 1/(4 eta lambda) (fixed LR),
+/// 1/(eta_eff^2 Tr Sigma) (fixed ELR), 0 (sphere: the radius is fixed). `tr_sigma` = Tr Sigma(w_hat), unit-sphere
+/// units. Values are doubles: tiny hyperparameters give huge (possibly infinite) times, never an overflow.
+struct RelaxationTimes {
+  double angular = kNaN;
+  double radial = kNaN;
+  double r_sde = kNaN;  // the SDE stationary radius (sphere: the fixed radius)
+  double longest() const { return angular > radial ? angular : radial; }
+};
+RelaxationTimes relaxation_times(const ProtocolParams& protocol, double tr_sigma);
 
 /// Gas constant R = (d-1)/2 (d >= 2).
 double gas_constant(long long d);

@@ -1,0 +1,59 @@
+#include "parse_args.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <regex>
+
+#include <fmt/format.h>
+
+#include "idealgas/core/error.hpp"
+
+namespace idealgas::cli {
+
+std::uint64_t parse_count(const std::string& flag, const std::string& text, std::uint64_t lo, std::uint64_t hi,
+                          bool allow_exact_float) {
+  const std::string accepted = hi == std::numeric_limits<std::uint64_t>::max()
+                                   ? fmt::format("an integer >= {}", lo)
+                                   : fmt::format("an integer from {} to {}", lo, hi);
+  std::uint64_t v = 0;
+  bool ok = !text.empty();
+  for (const char c : text) {
+    if (!ok) break;
+    ok = c >= '0' && c <= '9' && !__builtin_mul_overflow(v, std::uint64_t{10}, &v) &&
+         !__builtin_add_overflow(v, static_cast<std::uint64_t>(c - '0'), &v);
+  }
+  if (!ok && allow_exact_float) {
+    // "1e6": accepted only when the literal is an integer that a double holds exactly (the long-double reading of
+    // the same text agrees, so nothing was rounded).
+    constexpr double kMaxExact = 9007199254740992.0;  // 2^53
+    static const std::regex kFloat(R"(([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+]?[0-9]+|[0-9]+\.[0-9]*)");
+    if (std::regex_match(text, kFloat)) {
+      const double d = std::strtod(text.c_str(), nullptr);
+      ok = std::isfinite(d) && d == std::floor(d) && d <= kMaxExact &&
+           static_cast<long double>(d) == std::strtold(text.c_str(), nullptr);
+      if (ok) v = static_cast<std::uint64_t>(d);
+    }
+  }
+  if (!ok || v < lo || v > hi) throw InputError(fmt::format("{} '{}': expected {}", flag, text, accepted));
+  return v;
+}
+
+double parse_decimal(const std::string& flag, const std::string& text, double min, bool min_exclusive) {
+  static const std::regex kDecimal(R"(([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?)");
+  double v = std::numeric_limits<double>::quiet_NaN();
+  if (std::regex_match(text, kDecimal)) {
+    errno = 0;
+    v = std::strtod(text.c_str(), nullptr);
+    const bool underflow = errno == ERANGE && std::abs(v) < 1.0;  // a nonzero literal that rounds to (near) zero
+    if (underflow) v = std::numeric_limits<double>::quiet_NaN();
+  }
+  const bool ok = std::isfinite(v) && (min_exclusive ? v > min : v >= min);
+  if (!ok)
+    throw InputError(fmt::format("{} '{}': expected a finite decimal number {} {}", flag, text,
+                                 min_exclusive ? ">" : ">=", min));
+  return v;
+}
+
+}  // namespace idealgas::cli

@@ -1,0 +1,46 @@
+"""The package itself: light import, the documented install command, stubs and docstrings."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import idealgas
+from conftest import build_dir
+
+
+def test_import_does_not_load_torch():
+    code = "import sys, idealgas; idealgas.entropy; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=os.environ, check=True)
+    assert out.stdout.strip() == "False"
+    assert idealgas.Monitor.__module__ == "idealgas.monitor"  # loaded on first use
+
+
+def test_install_component(tmp_path):
+    # The documented command, into a staging folder (DESTDIR): the installed package imports and works.
+    done = subprocess.run(["cmake", "--install", str(build_dir()), "--component", "python"],
+                          env={**os.environ, "DESTDIR": str(tmp_path)}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    installed = [p for p in tmp_path.rglob("idealgas") if (p / "__init__.py").is_file()]
+    assert len(installed) == 1, installed
+    package = installed[0]
+    for name in ("__init__.py", "monitor.py", "_core.pyi", "py.typed"):
+        assert (package / name).is_file(), name
+    assert list(package.glob("_core*.so"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["PYTHONPATH"] = str(package.parent)
+    code = "import idealgas; print(idealgas.__file__); print(idealgas.uniform(3)['S_uniform'])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    where, value = out.stdout.split()
+    assert Path(where).parent == package and float(value) == idealgas.uniform(3)["S_uniform"]
+
+
+def test_stub_names_match_the_module():
+    stub = (Path(idealgas.__file__).parent / "_core.pyi").read_text()
+    for name in ("vmf", "stationary", "uniform", "gas_constant", "uniform_sphere_entropy", "vmf_mean_resultant",
+                 "log_bessel_i", "entropy", "entropy_file"):
+        assert f"def {name}(" in stub, name
+        assert getattr(idealgas, name).__doc__.startswith(f"{name}("), name
+    assert "class SnapshotQueue" in stub and "class InputError(ValueError)" in stub
+    assert issubclass(idealgas.InputError, ValueError) and issubclass(idealgas.IoError, OSError)
+    assert issubclass(idealgas.DivergenceError, RuntimeError)

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds everything under AddressSanitizer + UndefinedBehaviorSanitizer (the `sanitize` preset: optimised, every
+# report halts the program) and runs the whole test suite with it. Part of CI (.ci/run). Assumes scripts/setup.sh ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake --preset sanitize >/dev/null
+cmake --build --preset sanitize -j "${JOBS:-2}"
+export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:abort_on_error=1:${ASAN_OPTIONS:-}"
+export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}"
+ctest --preset sanitize --output-on-failure -j "${JOBS:-2}"
