@@ -9,7 +9,6 @@
 
 #include "commands.hpp"
 #include "idealgas/core/error.hpp"
-#include "idealgas/train/interrupt.hpp"
 #include "idealgas/train/train_presets.hpp"
 #include "idealgas/train/training_run.hpp"
 
@@ -102,8 +101,8 @@ void run_train(const TrainOptions& o) {
   options.out = out;
   options.restart = o.restart;
   options.quiet = o.quiet;
-  options.command_line = command_line(o, out);
-  options.resume_command = options.command_line;
+  options.command_line = invocation();
+  options.resume_command = command_line(o, out);
   train::RunOutcome outcome;
   try {
     outcome = train::run_training(config, options);
@@ -111,15 +110,13 @@ void run_train(const TrainOptions& o) {
     throw;
   } catch (const std::exception& e) {  // LibTorch's messages carry a backtrace: keep their first line
     const std::string what = e.what();
-    throw std::runtime_error("LibTorch or runtime failure: " + what.substr(0, what.find('\n')));
+    throw Error(fmt::format("LibTorch failed: {}; if memory ran out, lower train.batch_size or measure.eval_chunk",
+                            what.substr(0, what.find('\n'))));
   }
   switch (outcome.status) {
     case train::RunStatus::finished: print_summary(outcome.summary, out); return;
     case train::RunStatus::diverged:
       throw DivergenceError(fmt::format("{}; outputs in {}", outcome.message, out));
-    case train::RunStatus::interrupted:
-      std::fprintf(stderr, "\nidealgas: %s\n", outcome.message.c_str());
-      throw ExitRequest{train::interrupted_exit_code(outcome.signal)};
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include "idealgas/core/atomic_file.hpp"
 #include "idealgas/core/error.hpp"
+#include "idealgas/core/suggest.hpp"
 #include "idealgas/core/rng.hpp"
 #include "idealgas/measure/knn_exact.hpp"
 #include "idealgas/train/train_presets.hpp"

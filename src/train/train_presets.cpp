@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "idealgas/core/error.hpp"
+#include "idealgas/core/suggest.hpp"
 
 namespace idealgas::train {
 
@@ -182,37 +183,6 @@ const Preset& find_preset(const std::string& name) {
   }
   throw InputError(fmt::format("--preset {}: no such preset{}; idealgas train --list-presets lists them", name,
                                did_you_mean(name, names)));
-}
-
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j)
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
-  std::size_t best = std::string::npos, best_distance = std::string::npos;
-  for (std::size_t i = 0; i < candidates.size(); ++i) {
-    // Also compare with the part after the dot, so that "iteration" finds "train.iterations".
-    const std::string& c = candidates[i];
-    const std::size_t dot = c.find('.');
-    std::size_t dist = edit_distance(word, c);
-    if (dot != std::string::npos && word.find('.') == std::string::npos)
-      dist = std::min(dist, edit_distance(word, c.substr(dot + 1)));
-    if (dist < best_distance) {
-      best_distance = dist;
-      best = i;
-    }
-  }
-  const std::size_t allowed = std::max<std::size_t>(2, word.size() / 3);
-  if (best == std::string::npos || best_distance > allowed) return "";
-  return fmt::format(" (did you mean '{}'?)", candidates[best]);
 }
 
 }  // namespace idealgas::train

@@ -15,7 +15,8 @@
 #include "idealgas/core/atomic_file.hpp"
 #include "idealgas/core/build_info.hpp"
 #include "idealgas/core/error.hpp"
-#include "idealgas/train/interrupt.hpp"
+#include "idealgas/core/interrupt.hpp"
+#include "idealgas/core/run_folder.hpp"
 #include "idealgas/train/run_state.hpp"
 #include "idealgas/train/stationary_summary.hpp"
 #include "idealgas/train/trainer.hpp"
@@ -129,13 +130,12 @@ class Run {
     const long long total = c_.run.iterations;
     std::size_t next_log = static_cast<std::size_t>(
         std::upper_bound(logs_.begin(), logs_.end(), state_.iteration) - logs_.begin());
-    StopOnSignal signals;
     const auto start = Clock::now();
     const long long start_iteration = state_.iteration;
     auto last_checkpoint = start, last_progress = start;
     const bool interactive = ::isatty(::fileno(stderr)) != 0;
     while (state_.iteration < total && state_.divergence.empty()) {
-      if (const int sig = StopOnSignal::received()) return interrupted(sig);
+      if (interrupt_requested()) interrupted();
       step();
       if (!state_.divergence.empty()) break;
       if (next_log < logs_.size() && state_.iteration == logs_[next_log]) {
@@ -338,15 +338,13 @@ class Run {
                  interactive ? "   " : "\n");
   }
 
-  RunOutcome interrupted(int sig) {
+  // Saves everything and throws Interrupted (the CLI exits with kExitInterrupted); rerunning resumes.
+  [[noreturn]] void interrupted() {
     save();
-    RunOutcome o;
-    o.status = RunStatus::interrupted;
-    o.signal = sig;
-    o.message = fmt::format("stopped by signal {} at iteration {} of {}; checkpoint saved in {}; resume with: {}", sig,
-                            state_.iteration, c_.run.iterations, (out_ / "checkpoint.bin").string(),
-                            o_.resume_command);
-    return o;
+    throw Interrupted(fmt::format("{} received: the run is saved at iteration {} of {} in {}; run the same command "
+                                  "again to resume: {}",
+                                  interrupt_signal_name(), state_.iteration, c_.run.iterations,
+                                  (out_ / "checkpoint.bin").string(), o_.resume_command));
   }
 
   RunOutcome finish() {
@@ -412,9 +410,11 @@ class Run {
 }  // namespace
 
 RunOutcome run_training(const TrainConfig& config, const RunOptions& options) {
-  if (options.out.empty()) throw InputError("--out must name a folder, got ''");
+  const fs::path out = require_output_folder("--out", options.out);
   config.validate();
-  Run run(config, options);
+  Run run(config, options);  // loads the data and builds the network: input errors surface before any write
+  const RunFolderLock lock(out);
+  remove_stale_temporaries(out);
   return run.run();
 }
 

@@ -19,9 +19,4 @@ const std::vector<Preset>& presets();
 /// The preset called `name`; InputError with the closest names and a pointer to --list-presets otherwise.
 const Preset& find_preset(const std::string& name);
 
-/// Levenshtein distance (did-you-mean suggestions for keys and preset names).
-std::size_t edit_distance(const std::string& a, const std::string& b);
-/// " (did you mean 'x'?)" for the closest candidate within a small distance, else "".
-std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates);
-
 }  // namespace idealgas::train

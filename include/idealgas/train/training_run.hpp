@@ -6,8 +6,9 @@
 //   DIR/running.csv    one row every measure.running_stride iterations (batch loss, radius, gradient norm)
 //   DIR/summary.json   status, d, protocol, hyperparameters, stationary averages with SEs and predictions, timing
 //   DIR/checkpoint.bin complete state; a killed run resumes from it bitwise identically (same thread count)
-// Every file is written atomically. Bad input is refused before anything is written. SIGINT/SIGTERM/SIGHUP stop
-// the run at the next step with a checkpoint (train/interrupt.hpp).
+// Every file is written atomically, under an exclusive lock of the folder (core/run_folder.hpp). Bad input is
+// refused before anything is written. After SIGINT/SIGTERM/SIGHUP (core/interrupt.hpp) the run stops at the next
+// step, writes its checkpoint and throws Interrupted; the same command resumes it.
 #pragma once
 
 #include <string>
@@ -23,15 +24,14 @@ struct RunOptions {
   bool restart = false;        // discard this folder's checkpoint and results and start over
   bool quiet = false;          // no progress on stderr
   std::string command_line;    // recorded in meta.json
-  std::string resume_command;  // printed when a signal stops the run
+  std::string resume_command;  // named in the Interrupted message
 };
 
-enum class RunStatus { finished, diverged, interrupted };
+enum class RunStatus { finished, diverged };
 
 struct RunOutcome {
   RunStatus status = RunStatus::finished;
-  int signal = 0;        // interrupted: the signal
-  std::string message;   // diverged: the reason; interrupted: what was saved and how to resume
+  std::string message;   // diverged: the reason
   nlohmann::json summary;  // summary.json (finished, diverged)
 };
 
