@@ -28,7 +28,7 @@ export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 mkdir -p build/fuzz/artifacts
 status=0
-for target in npy snapshot iso_config; do
+for target in npy snapshot iso_config checkpoint; do
   work="build/fuzz/work/${target}"
   mkdir -p "${work}"
   echo "== fuzz_${target} ${limit[*]}"

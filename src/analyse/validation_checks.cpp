@@ -231,8 +231,13 @@ json summary_json(const V2Summary& s) {
 }
 
 json slope_json(const V3Slope& s) {
-  return json{{"name", s.name},     {"value", s.value},         {"se", s.se},
-              {"over_R", s.over_R}, {"over_R_se", s.over_R_se}, {"target_over_R", s.target_over_R}};
+  return json{{"name", s.name},
+              {"value", s.value},
+              {"se", s.se},
+              {"over_R", s.over_R},
+              {"over_R_se", s.over_R_se},
+              {"target_over_R", s.target_over_R},
+              {"target_small_T_over_R", s.target_small_T_over_R}};
 }
 
 }  // namespace
@@ -391,8 +396,9 @@ V3Result check_maxwell_relations(const GridTable& table) {
 
   // The sphere fits S(rho_w_hat): its total S moves with log r by construction (see the header).
   const bool sphere = is_sphere(table);
-  std::vector<double> xs, ys, s_values;
+  std::vector<double> xs, ys, s_values, theory_values;
   std::vector<int> used_rows;
+  bool have_theory = true;
   for (size_t k = 0; k < table.rows.size(); ++k) {
     const auto& row = table.rows[k];
     const double x = log_first(table, row), y = log_second(table, row);
@@ -404,6 +410,8 @@ V3Result check_maxwell_relations(const GridTable& table) {
     xs.push_back(x);
     ys.push_back(y);
     s_values.push_back(s);
+    theory_values.push_back(sphere ? row.S_sphere_vmf : row.S_pred);
+    have_theory = have_theory && finite(theory_values.back());
     used_rows.push_back(static_cast<int>(k));
   }
   out.n_points = static_cast<int>(s_values.size());
@@ -428,6 +436,10 @@ V3Result check_maxwell_relations(const GridTable& table) {
   }
   out.plane = fit_least_squares(plane_design, 3, s_values);
   out.quadratic = fit_least_squares(quad_design, kQuadraticTerms, s_values);
+  // Theory on the same design: what the fits would give if every row equalled its exact prediction.
+  const LinearFit theory_plane = have_theory ? fit_least_squares(plane_design, 3, theory_values) : LinearFit{};
+  const LinearFit theory_quad =
+      have_theory ? fit_least_squares(quad_design, kQuadraticTerms, theory_values) : LinearFit{};
 
   // Small-T VMF slopes of S = S(T) + (d-1) log r (theory.md §3-4) for the plane fit.
   double target_x = kNaN, target_y = kNaN;
@@ -443,10 +455,10 @@ V3Result check_maxwell_relations(const GridTable& table) {
     s.se = out.plane.coef_se[k];
     s.over_R = s.value / R;
     s.over_R_se = s.se / R;
-    s.target_over_R = target / R;
+    s.target_small_T_over_R = target / R;
+    s.target_over_R = have_theory ? theory_plane.coef[k] / R : s.target_small_T_over_R;
     return s;
   };
-  out.slope_x = make_slope(table.protocol == Protocol::fixed_lr ? "dS/dlog_eta" : "dS/dlog_eta_eff", 1, target_x);
   out.slope_x = make_slope(table.protocol == Protocol::fixed_lr   ? "dS/dlog_eta"
                            : sphere                               ? "dS_sphere/dlog_eta_eff"
                                                                   : "dS/dlog_eta_eff",
@@ -489,7 +501,8 @@ V3Result check_maxwell_relations(const GridTable& table) {
     c.name = d.name;
     c.value = out.quadratic.combination(d.weights);
     c.se = out.quadratic.combination_se(d.weights);
-    c.target = d.target;
+    c.target_small_T = d.target;
+    c.target = have_theory ? theory_quad.combination(d.weights) : d.target;
     out.derived.push_back(c);
   }
   for (const auto& l : local) {
@@ -706,7 +719,11 @@ void to_json(json& out, const PotentialMap& m) {
 void to_json(json& out, const V3Result& r) {
   json derived = json::array(), local = json::array();
   for (const auto& c : r.derived)
-    derived.push_back(json{{"name", c.name}, {"value", c.value}, {"se", c.se}, {"target", c.target}});
+    derived.push_back(json{{"name", c.name},
+                           {"value", c.value},
+                           {"se", c.se},
+                           {"target", c.target},
+                           {"target_small_T", c.target_small_T}});
   for (const auto& l : r.local)
     local.push_back(json{{"relation", l.relation},
                          {"max_abs_rel_err", l.max_abs_rel_err},

@@ -31,9 +31,14 @@ constexpr double kMinV2PassRate = 0.95;
 constexpr double kPaperSlopeTolerance = 0.03;
 constexpr double kPaperMaxRadiusRelErr = 0.02;
 
+/// A theory value for the table: 4 significant digits, and exactly 0 for the rounding residue of a least-squares
+/// fit whose exact answer is 0.
+std::string theory_text(double v) { return fmt::format("{:.4g}", std::abs(v) < 1e-12 ? 0.0 : v); }
+
 nlohmann::json slope_json(const V3Slope& s) {
-  return {{"value", s.value}, {"se", s.se}, {"over_R", s.over_R}, {"over_R_se", s.over_R_se},
-          {"target_over_R", s.target_over_R}};
+  return {{"value", s.value},        {"se", s.se},
+          {"over_R", s.over_R},      {"over_R_se", s.over_R_se},
+          {"target_over_R", s.target_over_R}, {"target_small_T_over_R", s.target_small_T_over_R}};
 }
 
 /// Row-by-row distance of a measured column from its prediction, in the row's SE.
@@ -163,7 +168,7 @@ nlohmann::json iso_headline_checks(const GridTable& table, const std::vector<std
     }
     nlohmann::json quad = nlohmann::json::object();
     for (const V3DerivedCoefficient& c : r.derived)
-      quad[c.name] = {{"value", c.value}, {"se", c.se}, {"target", c.target}};
+      quad[c.name] = {{"value", c.value}, {"se", c.se}, {"target", c.target}, {"target_small_T", c.target_small_T}};
     j["quadratic_fit"] = {{"coefficients", quad}, {"r_squared", r.quadratic.r_squared}};
     if (!r.local.empty()) j["maxwell_max_rel_err"] = r.local.front().max_abs_rel_err;
     return j;
@@ -220,11 +225,12 @@ std::vector<VerdictLine> iso_verdict(const nlohmann::json& checks) {
     l.theory = number(s.contains("target_over_R") ? s["target_over_R"] : s["target"]);
     l.floor = floor;
     l.distance_se = (l.value - l.theory) / l.se;
-    l.target = fmt::format("{} ± max(3 SE, {})", l.theory, floor);
+    l.target = fmt::format("{} ± max(3 SE, {})", theory_text(l.theory), floor);
     l.pass = std::abs(l.value - l.theory) <= std::max(kSigmas * l.se, floor);
-    if (paper_line) {
-      l.paper_target = fmt::format("{} ± {}", l.theory, kPaperSlopeTolerance);
-      l.paper_pass = std::abs(l.value - l.theory) <= kPaperSlopeTolerance;
+    if (paper_line) {  // the paper's tolerance, around the paper's small-T value
+      const double small_t = number(s.value("target_small_T_over_R", s["target_over_R"]));
+      l.paper_target = fmt::format("{} ± {}", theory_text(small_t), kPaperSlopeTolerance);
+      l.paper_pass = std::abs(l.value - small_t) <= kPaperSlopeTolerance;
     }
     lines.push_back(l);
   };
@@ -245,7 +251,7 @@ std::vector<VerdictLine> iso_verdict(const nlohmann::json& checks) {
     l.theory = number(c["target"]);
     l.floor = kSlopeFloorOverR;
     l.distance_se = (l.value - l.theory) / l.se;
-    l.target = fmt::format("{} ± max(3 SE, {})", l.theory, kSlopeFloorOverR);
+    l.target = fmt::format("{} ± max(3 SE, {})", theory_text(l.theory), kSlopeFloorOverR);
     l.pass = std::abs(l.value - l.theory) <= std::max(kSigmas * l.se, kSlopeFloorOverR);
     lines.push_back(l);
   };

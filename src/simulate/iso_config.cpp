@@ -39,7 +39,8 @@ double get_double(const toml::node& node, const std::string& key, const std::str
   if (node.is_integer()) {
     const long long v = node.value<long long>().value();
     const double d = static_cast<double>(v);
-    if (static_cast<long long>(d) != v || d == 9.223372036854775807e18)
+    constexpr double kTwoTo63 = 9223372036854775808.0;  // casting it (or more) to long long would be UB
+    if (d >= kTwoTo63 || static_cast<long long>(d) != v)
       throw InputError(fmt::format("{}: key '{}' = {} is not exactly representable as a double; write it as a float",
                                    source, key, v));
     return d;

@@ -249,7 +249,7 @@ class Reader {
     if (n > (data_.size() - pos_) / sizeof(T)) corrupt();  // also keeps n * sizeof(T) from wrapping
     need(n * sizeof(T));
     std::vector<T> v(n);
-    std::memcpy(v.data(), data_.data() + pos_, n * sizeof(T));
+    if (n > 0) std::memcpy(v.data(), data_.data() + pos_, n * sizeof(T));  // an empty vector's data() may be null
     pos_ += n * sizeof(T);
     return v;
   }

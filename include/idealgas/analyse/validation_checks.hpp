@@ -157,12 +157,19 @@ struct V3Slope {
   std::string name;            // "dS/dlog_eta", "dS/dlog_lambda", "dS/dlog_eta_eff", "dS_sphere/dlog_r", ...
   double value = kNaN, se = kNaN;
   double over_R = kNaN, over_R_se = kNaN;  // value / R
-  double target_over_R = kNaN;             // small-T VMF prediction / R
+  // What theory says on this grid: the same fit applied to the exact predictions of the table (S_pred, or
+  // S_sphere_vmf on the sphere: exact VMF at each row's T and the SDE radius), / R. The small-T limit
+  // (e.g. dS/dlog eta = R) is exact at d = 3 up to exp(-2/T) terms but not at larger d, where the exact VMF entropy
+  // bends by O(d^2 T); target_small_T_over_R keeps it for reference. NaN predictions: target = the small-T value.
+  double target_over_R = kNaN;
+  double target_small_T_over_R = kNaN;
 };
 
 struct V3DerivedCoefficient {
   std::string name;  // e.g. "(a1-a2)/R"
-  double value = kNaN, se = kNaN, target = kNaN;
+  double value = kNaN, se = kNaN;
+  double target = kNaN;          // the same combination of the fit to the exact predictions (see V3Slope)
+  double target_small_T = kNaN;  // the small-T value of theory.md §6
 };
 
 /// max over grid points of |relation(x, y) - target| / |target| with the quadratic's derivatives.
