@@ -16,6 +16,7 @@ void setup_report(CLI::App& app);     // cmd_report.cpp:    idealgas report DIR
 void setup_simulate(CLI::App& app);   // cmd_simulate.cpp:  idealgas simulate iso CONFIG --out DIR
 void setup_sweep(CLI::App& app);      // cmd_sweep.cpp:     idealgas sweep CONFIG, sweep merge, sweep status
 void setup_analyze(CLI::App& app);    // cmd_analyze.cpp:   idealgas analyze DIR
+void setup_train(CLI::App& app);      // cmd_train.cpp:     idealgas train
 
 /// The command line this process was started with (recorded in result folders), shell-quoted.
 const std::string& invocation();

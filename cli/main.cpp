@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/interrupt.hpp"
+#include "idealgas/train/train_job_kind.hpp"
 
 namespace idealgas::cli {
 namespace {
@@ -22,7 +23,7 @@ std::string shell_quote(const std::string& s) {
 
 const std::string& invocation() { return g_invocation; }
 void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << std::endl; }
-JobKinds job_kinds() { return JobKinds{{&iso_job_kind()}}; }
+JobKinds job_kinds() { return JobKinds{{&iso_job_kind(), &train::train_job_kind()}}; }
 }  // namespace idealgas::cli
 
 int main(int argc, char** argv) {
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   idealgas::cli::setup_simulate(app);
   idealgas::cli::setup_sweep(app);
   idealgas::cli::setup_analyze(app);
+  idealgas::cli::setup_train(app);
   using namespace idealgas::cli;
   idealgas::cli::g_invocation = "idealgas";
   for (int k = 1; k < argc; ++k) idealgas::cli::g_invocation += " " + shell_quote(argv[k]);

@@ -62,6 +62,34 @@ log = [1e-2, 1e-1, 3]
 key = "lambda"
 log = [1e-2, 1e-1, 3]
 )toml"});
+  // CPU-sized network grid (issue acceptance: under 45 minutes on 2 cores with --jobs 2): the fixed-ELR Fashion-MNIST
+  // ConvNet k = 4 preset (docs/train.md, ~5 CPU minutes each) over eta_eff x lambda. eta_eff stays within [0.0025,
+  // 0.005]: the radius relaxes in 1/(2 eta_eff^2 X) steps (X ~ 180), which must fit 5 times into the 4000-step
+  // window (eta_eff = 0.0025: 444 steps), and eta_eff = 0.01 diverged (docs/train.md).
+  p.push_back({"fmnist-convnet-elr-3x3",
+               "3 x 3 fixed-ELR Fashion-MNIST ConvNet k = 4 grid (eta_eff x lambda), 8000 steps each: ~25 min with --jobs 2",
+               R"toml(kind = "train"
+description = "3 x 3 fixed-ELR grid, ConvNet k = 4 on a 2000-image Fashion-MNIST subset (CPU-sized Fig. 2 setting)"
+preset = "fmnist-convnet-k4-elr"
+
+[[axis]]
+key = "protocol.eta_eff"
+log = [2.5e-3, 5e-3, 3]
+
+[[axis]]
+key = "protocol.lambda"
+log = [5e-3, 2e-2, 3]
+)toml"});
+  // Seconds: the synthetic smoke network over two weight decays (tests, the Slurm integration test).
+  p.push_back({"train-smoke", "2-point network grid on synthetic data (lambda in {0.01, 0.02}): seconds, for tests",
+               R"toml(kind = "train"
+description = "2-point fixed-ELR grid of the synthetic smoke network (seconds)"
+preset = "synthetic-smoke"
+
+[[axis]]
+key = "protocol.lambda"
+values = [0.01, 0.02]
+)toml"});
   return p;
 }
 

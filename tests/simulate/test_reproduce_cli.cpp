@@ -160,7 +160,11 @@ TEST_F(ReproduceCli, SigtermSavesACheckpointAndTheRerunFinishesBitwiseIdentical)
             "3000000", "--quiet", "--threads", "1", "--out", out.c_str(), static_cast<char*>(nullptr));
     ::_exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // The signal must arrive while the grid runs, not while the program loads (LibTorch's libraries take a while):
+  // wait for the protocol's folder, then let it simulate a moment.
+  for (int waited_ms = 0; !fs::exists(dir_ / "int" / "lr") && waited_ms < 30'000; waited_ms += 20)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ::kill(pid, SIGTERM);
   int status = 0;
   ::waitpid(pid, &status, 0);

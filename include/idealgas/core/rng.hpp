@@ -12,6 +12,7 @@
 #include <Random123/philox.h>
 #include <Random123/MicroURNG.hpp>
 #include <boost/random/normal_distribution.hpp>
+#include <boost/random/uniform_int_distribution.hpp>
 
 namespace idealgas {
 
@@ -38,7 +39,17 @@ inline std::uint64_t derive_stream_key(std::uint64_t master_seed, std::initializ
 }
 
 /// Purposes of streams, so that e.g. the initial point and the noise never share numbers.
-enum class StreamPurpose : std::uint64_t { loss_direction = 1, initial_point = 2, gradient_noise = 3, test = 99 };
+enum class StreamPurpose : std::uint64_t {
+  loss_direction = 1, initial_point = 2, gradient_noise = 3,
+  // Networks (train/): one stream per role, so that e.g. changing the batch seed leaves the initial point alone.
+  network_data = 4,     // class-balanced subsets, synthetic data
+  network_init = 5,     // initial weights of the scale-invariant layers
+  network_head = 6,     // the frozen head
+  network_sgd = 7,      // batch indices (i.i.d. with replacement)
+  network_augment = 8,  // random-crop offsets
+  network_measure = 9,  // fresh batches of the Tr Sigma estimator
+  test = 99
+};
 
 /// Fills out[0..n) with independent N(0,1) draws of step `counter` of stream `key`. The draws come from
 /// Boost's ziggurat fed by a Philox4x64-10 micro-stream whose counter is (counter, 0, 0, .) and whose
@@ -51,6 +62,31 @@ inline void standard_normals(std::uint64_t key, std::uint64_t counter, double* o
   r123::MicroURNG<Rng> urng(c, k);
   boost::random::normal_distribution<double> normal;
   for (std::size_t i = 0; i < n; ++i) out[i] = normal(urng);
+}
+
+/// Fills out[0..n) with independent integers uniform on [0, range) (range >= 1), step `counter` of stream `key`:
+/// a pure function of (key, counter), like standard_normals (which uses another tag, so the two never share bits).
+inline void uniform_indices(std::uint64_t key, std::uint64_t counter, std::uint64_t range, std::uint64_t* out,
+                            std::size_t n) {
+  using Rng = r123::Philox4x64;
+  const Rng::ctr_type c = {{counter, 0, 0, 0}};
+  const Rng::key_type k = {{key, 0x696467756e69662eULL}};  // second word: "idgunif." tag
+  r123::MicroURNG<Rng> urng(c, k);
+  boost::random::uniform_int_distribution<std::uint64_t> uniform(0, range - 1);
+  for (std::size_t i = 0; i < n; ++i) out[i] = uniform(urng);
+}
+
+/// Fills out[0..n) with independent doubles uniform on [lo, hi): lo + (hi - lo) k 2^-53 with k uniform on
+/// [0, 2^53) (uniform_indices of the same key and counter).
+inline void uniform_reals(std::uint64_t key, std::uint64_t counter, double lo, double hi, double* out, std::size_t n) {
+  constexpr std::uint64_t kMantissa = std::uint64_t{1} << 53;
+  constexpr double kUnit = 1.0 / static_cast<double>(kMantissa);
+  using Rng = r123::Philox4x64;
+  const Rng::ctr_type c = {{counter, 0, 0, 0}};
+  const Rng::key_type k = {{key, 0x696467756e69662eULL}};
+  r123::MicroURNG<Rng> urng(c, k);
+  boost::random::uniform_int_distribution<std::uint64_t> uniform(0, kMantissa - 1);
+  for (std::size_t i = 0; i < n; ++i) out[i] = lo + (hi - lo) * (static_cast<double>(uniform(urng)) * kUnit);
 }
 
 /// A point drawn uniformly on the unit sphere S^{n-1}: normalised Gaussian vector of stream `key`.

@@ -1,0 +1,48 @@
+// Which network to train (reference-setup.md §2), torch-free so that configs and tests can name one without
+// LibTorch. Both architectures take 32x32 inputs (Fashion-MNIST's 28x28 images are zero-padded to 32x32).
+//   convnet   width k: conv3x3 c->k, BN, ReLU; conv k->2k, BN, ReLU, maxpool 2; conv 2k->4k, BN, ReLU, maxpool 2;
+//             conv 4k->8k, BN, ReLU, maxpool 2; maxpool 4; linear 8k->classes with bias (frozen).
+//   resnet18  pre-activation ResNet-18 of width k (stages k, 2k, 4k, 8k; [2,2,2,2] blocks): stem conv3x3 c->k
+//             with no BN after it; block out = ReLU(BN(x)), shortcut = x or conv1x1(BN(out)) (stride or width
+//             change), out = conv(ReLU(BN(conv(out)))) + shortcut; head BN, ReLU, avgpool 4, linear 8k->classes
+//             without bias (frozen).
+// Every BN has no affine parameters and every conv no bias, so the loss is invariant to scaling all conv weights
+// together (the SI parameters; d = 9ck + 378k^2 or 9ck + 2724k^2 with c input channels). The head is frozen:
+// a default-initialised linear layer rescaled to Frobenius norm head_norm (10 for cross-entropy, 1.5 for MSE).
+// practical = true is App. G's variant: affine BN (weight 1, bias 0 at start) and a trainable, default-initialised
+// head; the tracked parameters (radius, entropy, protocol step) are then all trainable parameters.
+#pragma once
+
+#include <string>
+
+namespace idealgas::train {
+
+enum class Architecture { convnet, resnet18 };
+
+/// "convnet", "resnet18"; parse throws InputError naming the accepted values.
+const char* architecture_name(Architecture a);
+Architecture parse_architecture(const std::string& name);
+
+enum class LossKind { cross_entropy, mse };
+const char* loss_name(LossKind l);  // "ce", "mse"
+LossKind parse_loss(const std::string& name);
+
+struct NetworkSpec {
+  Architecture arch = Architecture::convnet;
+  int width = 8;           // k
+  int in_channels = 3;     // 3 (CIFAR) or 1 (Fashion-MNIST)
+  int classes = 10;
+  bool practical = false;  // App. G: affine BN, trainable head
+  double head_norm = 10.0; // Frobenius norm of the frozen head weight
+  LossKind loss = LossKind::cross_entropy;
+  bool channels_last = true;  // NHWC activations and weights (config default: on for width >= 8, where it was
+                              // measured faster on CPU; bench/README.md)
+};
+
+/// Number of scale-invariant parameters (all conv weights): convnet 9ck + 378k^2, resnet18 9ck + 2724k^2.
+long long si_parameter_count(const NetworkSpec& spec);
+
+/// InputError unless width >= 1, in_channels >= 1, classes >= 2, head_norm > 0, and the SI count fits easily.
+void validate(const NetworkSpec& spec);
+
+}  // namespace idealgas::train

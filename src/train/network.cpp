@@ -1,0 +1,206 @@
+#include "idealgas/train/network.hpp"
+
+#include <cmath>
+
+#include <torch/autograd.h>
+
+#include "idealgas/core/error.hpp"
+#include "idealgas/core/rng.hpp"
+
+namespace idealgas::train {
+
+namespace {
+
+constexpr double kBatchNormMomentum = 0.1;  // PyTorch's defaults, as in the paper's code
+constexpr double kBatchNormEps = 1e-5;
+constexpr int kInputSize = 32;
+
+// PyTorch's default init of a weight with `fan_in` inputs (kaiming_uniform_ with a = sqrt(5)) and of a linear
+// bias: uniform on +-1/sqrt(fan_in).
+at::Tensor default_uniform(std::uint64_t key, at::IntArrayRef shape, long long fan_in) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+  at::Tensor t = at::empty(shape, at::kDouble);
+  uniform_reals(key, 0, -bound, bound, t.data_ptr<double>(), static_cast<std::size_t>(t.numel()));
+  return t.to(at::kFloat);
+}
+
+// 2-D convolution without bias, square stride and padding.
+at::Tensor conv(const at::Tensor& x, const at::Tensor& w, std::int64_t stride, std::int64_t padding) {
+  const std::int64_t s[2] = {stride, stride}, p[2] = {padding, padding};
+  return at::conv2d(x, w, {}, s, p);
+}
+
+at::Tensor to_layout(at::Tensor t, bool channels_last) {
+  return t.dim() == 4 && channels_last ? t.contiguous(at::MemoryFormat::ChannelsLast) : t.contiguous();
+}
+
+}  // namespace
+
+Network::Network(const NetworkSpec& spec, std::uint64_t init_key, std::uint64_t head_key, at::Device device)
+    : spec_(spec), device_(device), init_key_(init_key) {
+  validate(spec);
+  const int k = spec.width, c = spec.in_channels;
+  if (spec.arch == Architecture::convnet) {
+    const int widths[5] = {c, k, 2 * k, 4 * k, 8 * k};
+    for (int l = 0; l < 4; ++l) {
+      convs_.push_back(conv_weight(widths[l + 1], widths[l], 3));
+      bns_.push_back(batch_norm(widths[l + 1]));
+    }
+  } else {
+    convs_.push_back(conv_weight(k, c, 3));  // stem
+    int in = k;
+    for (int stage = 0; stage < 4; ++stage) {
+      const int planes = k << stage;
+      for (int block = 0; block < 2; ++block) {
+        const bool projection = (stage > 0 && block == 0) || in != planes;
+        bns_.push_back(batch_norm(in));                       // pre-activation
+        convs_.push_back(conv_weight(planes, in, 3));         // conv1 (stride 2 in the first block of stages 2-4)
+        bns_.push_back(batch_norm(planes));
+        convs_.push_back(conv_weight(planes, planes, 3));     // conv2
+        if (projection) {
+          bns_.push_back(batch_norm(in));                     // shortcut BN -> conv1x1
+          convs_.push_back(conv_weight(planes, in, 1));
+        }
+        in = planes;
+      }
+    }
+    bns_.push_back(batch_norm(8 * k));  // head BN
+  }
+  si_tensors_ = convs_.size();
+  for (const at::Tensor& w : convs_) si_dim_ += w.numel();
+
+  // Head: default-initialised linear layer from its own stream; frozen and rescaled to head_norm (SI model).
+  const long long features = 8LL * k;
+  at::Tensor w = default_uniform(derive_stream_key(head_key, {0}), {spec.classes, features}, features);
+  if (!spec.practical) w.mul_(spec.head_norm / w.norm().item<double>());
+  head_weight_ = w.to(device_);
+  if (spec.arch == Architecture::convnet)
+    head_bias_ = default_uniform(derive_stream_key(head_key, {1}), {spec.classes}, features).to(device_);
+
+  for (const at::Tensor& t : convs_) tracked_.push_back(t);
+  if (spec.practical) {
+    for (const BatchNorm& b : bns_) {
+      tracked_.push_back(b.weight);
+      tracked_.push_back(b.bias);
+    }
+    tracked_.push_back(head_weight_);
+    if (head_bias_.defined()) tracked_.push_back(head_bias_);
+  }
+  for (at::Tensor& t : tracked_) {
+    t.requires_grad_(true);
+    dim_ += t.numel();
+  }
+}
+
+at::Tensor Network::conv_weight(int out, int in, int kernel) {
+  const std::uint64_t key = derive_stream_key(init_key_, {static_cast<std::uint64_t>(next_layer_++)});
+  return to_layout(default_uniform(key, {out, in, kernel, kernel}, static_cast<long long>(in) * kernel * kernel),
+                   spec_.channels_last)
+      .to(device_);
+}
+
+Network::BatchNorm Network::batch_norm(int channels) {
+  BatchNorm b;
+  b.running = static_cast<int>(running_.size());
+  const auto opts = at::TensorOptions().dtype(at::kFloat).device(device_);
+  running_.push_back(at::zeros({channels}, opts));
+  running_.push_back(at::ones({channels}, opts));
+  if (spec_.practical) {
+    b.weight = at::ones({channels}, opts);
+    b.bias = at::zeros({channels}, opts);
+  }
+  return b;
+}
+
+at::Tensor Network::bn(const at::Tensor& x, const BatchNorm& layer, BatchNormMode mode) {
+  const bool batch_stats = mode != BatchNormMode::eval;
+  at::Tensor none;
+  const bool track = mode != BatchNormMode::train_no_track;
+  return at::batch_norm(x, layer.weight, layer.bias, track ? running_[layer.running] : none,
+                        track ? running_[layer.running + 1] : none, batch_stats, kBatchNormMomentum, kBatchNormEps,
+                        /*cudnn_enabled=*/true);
+}
+
+at::Tensor Network::forward(const at::Tensor& x, BatchNormMode mode) {
+  IDEALGAS_ASSERT(x.dim() == 4 && x.size(1) == spec_.in_channels && x.size(2) == kInputSize &&
+                      x.size(3) == kInputSize,
+                  "network input must be [B, in_channels, 32, 32]");
+  at::Tensor input = to_layout(x, spec_.channels_last);
+  return spec_.arch == Architecture::convnet ? forward_convnet(input, mode) : forward_resnet(input, mode);
+}
+
+at::Tensor Network::forward_convnet(at::Tensor x, BatchNormMode mode) {
+  for (int l = 0; l < 4; ++l) {
+    x = at::relu(bn(conv(x, convs_[l], 1, 1), bns_[l], mode));
+    if (l > 0) x = at::max_pool2d(x, {2, 2});
+  }
+  x = at::max_pool2d(x, {4, 4}).flatten(1);
+  return at::linear(x, head_weight_, head_bias_);
+}
+
+at::Tensor Network::forward_resnet(at::Tensor x, BatchNormMode mode) {
+  std::size_t c = 0, norm = 0;
+  x = conv(x, convs_[c++], 1, 1);  // stem: no BN right after it
+  int in = spec_.width;
+  for (int stage = 0; stage < 4; ++stage) {
+    const int planes = spec_.width << stage;
+    for (int block = 0; block < 2; ++block) {
+      const int stride = stage > 0 && block == 0 ? 2 : 1;
+      const bool projection = stride != 1 || in != planes;
+      const at::Tensor out = at::relu(bn(x, bns_[norm++], mode));
+      at::Tensor y = conv(out, convs_[c++], stride, 1);
+      y = conv(at::relu(bn(y, bns_[norm++], mode)), convs_[c++], 1, 1);
+      const at::Tensor shortcut =
+          projection ? conv(bn(out, bns_[norm++], mode), convs_[c++], stride, 0) : x;
+      x = y + shortcut;
+      in = planes;
+    }
+  }
+  x = at::relu(bn(x, bns_[norm++], mode));
+  x = at::avg_pool2d(x, {4, 4}).flatten(1);
+  return at::linear(x, head_weight_, head_bias_);
+}
+
+at::Tensor Network::loss_sum(const at::Tensor& logits, const at::Tensor& labels) const {
+  if (spec_.loss == LossKind::cross_entropy)
+    return at::cross_entropy_loss(logits, labels, {}, at::Reduction::Sum);
+  const at::Tensor target = at::one_hot(labels, spec_.classes).to(logits.scalar_type());
+  // Per-sample loss = mean over classes of the squared error (PyTorch's MSELoss on [B, classes], per sample).
+  return at::mse_loss(logits, target, at::Reduction::Sum) / static_cast<double>(spec_.classes);
+}
+
+at::Tensor Network::loss(const at::Tensor& logits, const at::Tensor& labels) const {
+  return loss_sum(logits, labels) / static_cast<double>(logits.size(0));
+}
+
+at::Tensor Network::flat_parameters() const {
+  std::vector<at::Tensor> parts;
+  for (const at::Tensor& t : tracked_) parts.push_back(t.detach().reshape({-1}).to(at::kDouble));
+  return at::cat(parts);
+}
+
+void Network::set_flat_parameters(const at::Tensor& flat) {
+  IDEALGAS_ASSERT(flat.dim() == 1 && flat.numel() == dim_, "set_flat_parameters: wrong size");
+  at::NoGradGuard no_grad;
+  long long offset = 0;
+  for (at::Tensor& t : tracked_) {
+    t.copy_(flat.narrow(0, offset, t.numel()).view(t.sizes()));
+    offset += t.numel();
+  }
+}
+
+at::Tensor Network::flat_gradient() const {
+  std::vector<at::Tensor> parts;
+  for (const at::Tensor& t : tracked_) {
+    const at::Tensor& g = t.grad();
+    parts.push_back(g.defined() ? g.reshape({-1}).to(at::kDouble)
+                                : at::zeros({t.numel()}, t.options().dtype(at::kDouble)));
+  }
+  return at::cat(parts);
+}
+
+void Network::zero_grad() {
+  for (at::Tensor& t : tracked_) t.mutable_grad().reset();
+}
+
+}  // namespace idealgas::train

@@ -1,0 +1,433 @@
+#include "idealgas/train/training_run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "idealgas/core/atomic_file.hpp"
+#include "idealgas/core/build_info.hpp"
+#include "idealgas/core/error.hpp"
+#include "idealgas/core/interrupt.hpp"
+#include "idealgas/core/run_folder.hpp"
+#include "idealgas/train/run_state.hpp"
+#include "idealgas/train/stationary_summary.hpp"
+#include "idealgas/train/trainer.hpp"
+#include "idealgas/train/training_data.hpp"
+
+namespace idealgas::train {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// Share of the physical memory the entropy queues and the data may take before the run is refused up front.
+constexpr double kMaxMemoryShare = 0.8;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string hex(std::uint64_t v) { return fmt::format("{:016x}", v); }
+
+// Which allocator serves malloc in this process (tcmalloc_minimal is linked where found, CMakeLists.txt).
+const char* allocator_name() { return dlsym(RTLD_DEFAULT, "tc_malloc") != nullptr ? "tcmalloc" : "glibc"; }
+
+// The window is a whole number of running blocks, ending at the last iteration.
+long long aligned_window_start(const TrainConfig& c) {
+  const long long stride = c.measure.running_stride;
+  const long long window = c.run.iterations - stationary_start(c.run, c.measure);
+  return c.run.iterations - (window / stride) * stride;
+}
+
+long long decorrelated_size(const TrainConfig& c) {
+  if (c.measure.queue_size == 0) return 0;
+  return c.measure.decorrelated_queue_size > 0 ? c.measure.decorrelated_queue_size : c.measure.queue_size;
+}
+
+long long decorrelated_stride(const TrainConfig& c, long long window_start) {
+  const long long n = decorrelated_size(c);
+  if (n == 0) return 0;
+  return c.measure.decorrelated_queue_stride > 0 ? c.measure.decorrelated_queue_stride
+                                                 : (c.run.iterations - window_start) / n;
+}
+
+// Bytes the two entropy queues hold: angles (float64), distance table, raw rows (float32).
+double queue_bytes(long long n, long long d) {
+  const double nd = static_cast<double>(n);
+  return nd * static_cast<double>(d - 1) * 8.0 + nd * nd * 8.0 + nd * static_cast<double>(d) * 4.0;
+}
+
+void check_memory(const TrainConfig& c, long long d, const TrainingData& data, double* total_bytes) {
+  const double data_bytes = static_cast<double>(data.train.images.size() + data.test.images.size()) * 4.0;
+  const double q = queue_bytes(c.measure.queue_size, d) + queue_bytes(decorrelated_size(c), d);
+  *total_bytes = q + data_bytes;
+  const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (physical > 0 && *total_bytes > kMaxMemoryShare * physical)
+    throw InputError(fmt::format("the entropy queues (measure.queue_size {} and decorrelated {} snapshots of d = {}) "
+                                 "and the data need ~{:.1f} GB, more than {:.0f} % of this machine's {:.1f} GB; lower "
+                                 "the queue sizes or set measure.queue_size = 0 (no entropy)",
+                                 c.measure.queue_size, decorrelated_size(c), d, *total_bytes / 1e9,
+                                 100 * kMaxMemoryShare, physical / 1e9));
+}
+
+std::string trace_csv(const std::vector<LogRecord>& logs) {
+  std::string out =
+      "iteration,train_loss,train_accuracy,grad_norm_sq_unit,test_loss,test_accuracy,radius,eta_eff,tr_sigma_steps,"
+      "interval_steps,tr_sigma_fresh,tr_sigma_fresh_se,sigma2,temperature,entropy_sphere,entropy_sphere_se,"
+      "entropy_total,adjacent_nn_fraction,lambda_eff\n";
+  for (const LogRecord& l : logs)
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", l.iteration, l.train_loss,
+                       l.train_accuracy, l.grad_norm_sq_unit, l.test_loss, l.test_accuracy, l.radius, l.eta_eff,
+                       l.tr_sigma_steps, l.interval_steps, l.tr_sigma_fresh, l.tr_sigma_fresh_se, l.sigma2,
+                       l.temperature, l.entropy_sphere, l.entropy_sphere_se, l.entropy_total, l.adjacent_nn_fraction,
+                       l.lambda_eff);
+  return out;
+}
+
+std::string running_csv(const std::vector<RunningRow>& rows) {
+  std::string out =
+      "iteration,batch_loss,radius_pre_projection,grad_norm,grad_norm_sq_unit,eta_eff,block_loss,"
+      "block_grad_norm_sq_unit\n";
+  for (const RunningRow& r : rows)
+    out += fmt::format("{},{},{},{},{},{},{},{}\n", r.iteration, r.batch_loss, r.radius_pre_projection, r.grad_norm,
+                       r.grad_norm_sq_unit, r.eta_eff, r.block_loss, r.block_grad_norm_sq_unit);
+  return out;
+}
+
+// Everything of one run that the loop needs, so the steps below read as the schedule they implement.
+class Run {
+ public:
+  Run(const TrainConfig& config, const RunOptions& options)
+      : c_(config), o_(options), out_(options.out), data_(prepare_training_data(config)), trainer_(config, data_) {
+    d_ = trainer_.dim();
+    check_memory(c_, d_, data_, &memory_bytes_);
+    window_start_ = aligned_window_start(c_);
+    logs_ = log_schedule(c_.run, c_.measure);
+    const long long n1 = c_.measure.queue_size, n2 = decorrelated_size(c_);
+    paper_start_ = std::max<long long>(0, window_start_ - n1 * c_.measure.queue_stride);
+    decorrelated_stride_ = decorrelated_stride(c_, window_start_);
+    const int k = static_cast<int>(c_.measure.entropy_k);
+    state_.paper_queue = SnapshotRing(static_cast<std::size_t>(n1), static_cast<std::size_t>(d_), k);
+    state_.decorrelated_queue = SnapshotRing(static_cast<std::size_t>(n2), static_cast<std::size_t>(d_), k);
+  }
+
+  RunOutcome run() {
+    open_folder();
+    const long long total = c_.run.iterations;
+    std::size_t next_log = static_cast<std::size_t>(
+        std::upper_bound(logs_.begin(), logs_.end(), state_.iteration) - logs_.begin());
+    const auto start = Clock::now();
+    const long long start_iteration = state_.iteration;
+    auto last_checkpoint = start, last_progress = start;
+    const bool interactive = ::isatty(::fileno(stderr)) != 0;
+    while (state_.iteration < total && state_.divergence.empty()) {
+      if (interrupt_requested()) interrupted();
+      step();
+      if (!state_.divergence.empty()) break;
+      if (next_log < logs_.size() && state_.iteration == logs_[next_log]) {
+        log_point();
+        ++next_log;
+      }
+      if (seconds_since(last_checkpoint) >= c_.run.checkpoint_seconds) {
+        save();
+        last_checkpoint = Clock::now();
+      }
+      if (!o_.quiet && (seconds_since(last_progress) >= (interactive ? 1.0 : 30.0) || state_.iteration == total)) {
+        progress(start, start_iteration, interactive);
+        last_progress = Clock::now();
+      }
+    }
+    if (!o_.quiet && interactive) std::fputc('\n', stderr);
+    return finish();
+  }
+
+ private:
+  // Refuses a folder holding another run, then writes config.toml and meta.json (nothing before this point).
+  void open_folder() {
+    const fs::path ckpt = out_ / "checkpoint.bin";
+    std::error_code ec;
+    if (!o_.restart && fs::exists(ckpt, ec)) {
+      std::size_t running_size = trainer_.running_stats().size();
+      LoadedCheckpoint loaded = load_checkpoint(ckpt.string(), c_.result_relevant_json(), d_,
+                                                static_cast<long long>(running_size), c_.run.iterations, state_);
+      trainer_.restore(loaded.state.iteration, loaded.weights, loaded.running_stats);
+      state_ = std::move(loaded.state);
+      resumed_ = true;
+    } else if (!o_.restart && fs::exists(out_ / "config.toml", ec) && !holds_this_config(out_ / "config.toml")) {
+      throw InputError(fmt::format("{} holds the files of a run but no checkpoint.bin; choose another --out folder or "
+                                   "pass --restart to start over there",
+                                   out_.string()));
+    }
+    if (o_.restart)
+      for (const char* f : {"checkpoint.bin", "trace.csv", "running.csv", "summary.json", "meta.json", "config.toml"})
+        fs::remove(out_ / f, ec);
+    write_file_atomically(out_ / "config.toml", c_.to_toml());
+    write_file_atomically(out_ / "meta.json", meta().dump(2) + "\n");
+    if (!resumed_) save();
+    if (!o_.quiet)
+      std::fprintf(stderr, "train: %s, d = %lld, %s, %lld iterations -> %s%s\n", data_.description.c_str(), d_,
+                   c_.protocol_params().settings().dump().c_str(), c_.run.iterations, out_.c_str(),
+                   resumed_ ? fmt::format(" (resuming at iteration {})", state_.iteration).c_str() : "");
+  }
+
+  // A config.toml without a checkpoint is this run's own when it reads back as the same configuration: a sweep
+  // writes it before the run starts, and a run killed before its first checkpoint leaves it. Nothing is lost by
+  // starting such a run over; a folder holding another configuration is refused.
+  bool holds_this_config(const fs::path& file) const {
+    try {
+      return TrainConfig::from_toml_string(read_file(file), file.string()).result_relevant_json() ==
+             c_.result_relevant_json();
+    } catch (const Error&) {
+      return false;
+    }
+  }
+
+  nlohmann::json meta() const {
+    return {{"command", o_.command_line},
+            {"started", now_iso8601()},
+            {"resumed_at_iteration", resumed_ ? nlohmann::json(state_.iteration) : nlohmann::json(nullptr)},
+            {"build", build_info()},
+            {"allocator", allocator_name()},
+            {"trainer", trainer_.describe()},
+            {"data", data_.to_json()},
+            {"seeds",
+             {{"master", c_.run.seed},
+              {"data_key", hex(c_.data_key())},
+              {"init_key", hex(c_.init_key())},
+              {"head_key", hex(c_.head_key())},
+              {"sgd_key", hex(c_.sgd_key())},
+              {"augment_key", hex(c_.augment_key())},
+              {"measure_key", hex(c_.measure_key())}}},
+            {"schedule",
+             {{"log_points", logs_.size()},
+              {"window_start", window_start_},
+              {"paper_queue_first_push_after", paper_start_},
+              {"decorrelated_queue_stride", decorrelated_stride_}}},
+            {"memory_estimate_bytes", memory_bytes_}};
+  }
+
+  void step() {
+    const auto t0 = Clock::now();
+    const StepResult res = trainer_.step();
+    state_.seconds_training += seconds_since(t0);
+    const long long t = state_.iteration + 1;
+    if (!res.finite) {
+      state_.divergence = fmt::format("non-finite loss ({}) or gradient at iteration {}", res.loss, t);
+      return;
+    }
+    state_.iteration = t;
+    const StepRecord& rec = res.record;
+    const double r_sq = rec.norm_sq_before, r = std::sqrt(r_sq);
+    const double u = r_sq * rec.g_norm_sq;  // |g_B|^2 in unit-sphere units
+    const double pre_r = std::sqrt(rec.pre_projection_norm_sq);
+    if (!(pre_r >= c_.run.min_radius && pre_r <= c_.run.max_radius)) {
+      state_.divergence = fmt::format("radius {} after iteration {} left [train.min_radius, train.max_radius] = [{}, {}]",
+                                      pre_r, t, c_.run.min_radius, c_.run.max_radius);
+      return;
+    }
+    const long long stride = c_.measure.running_stride;
+    state_.block_loss_sum += res.loss;
+    state_.block_u_sum += u;
+    ++state_.block_count;
+    if (t % stride == 0) {
+      const double n = static_cast<double>(state_.block_count);
+      state_.running.push_back({t, res.loss, pre_r, std::sqrt(rec.g_norm_sq), u, rec.step_size / r_sq,
+                                state_.block_loss_sum / n, state_.block_u_sum / n});
+      state_.block_loss_sum = state_.block_u_sum = 0.0;
+      state_.block_count = 0;
+    }
+    if (t > window_start_) {
+      state_.loss.add(res.loss, stride);
+      state_.radius.add(r, stride);
+      state_.radius_sq.add(r_sq, stride);
+      state_.grad_sq_unit.add(u, stride);
+    }
+    if (trainer_.protocol().kind == Protocol::fixed_sphere) {  // Eq. 82, every iteration (theory.md §5)
+      const double lambda_eff = rec.norm_growth / (trainer_.protocol().eta_eff * r_sq * r);
+      if (t > window_start_) state_.lambda_eff.add(lambda_eff, stride);
+      state_.interval_lambda_eff_sum += lambda_eff;
+    }
+    state_.interval_u_sum += u;
+    ++state_.interval_count;
+
+    const auto t1 = Clock::now();
+    SnapshotRing& paper = state_.paper_queue;
+    SnapshotRing& decor = state_.decorrelated_queue;
+    const bool push_paper = paper.enabled() && t > paper_start_ && t % c_.measure.queue_stride == 0;
+    const bool push_decor = decor.enabled() && t > window_start_ && (t - window_start_) % decorrelated_stride_ == 0;
+    if (state_.entropy_error.empty() && (push_paper || push_decor)) {
+      const std::vector<float> w = trainer_.weights_float();
+      try {
+        if (push_paper) paper.push(w.data());
+        if (push_decor) decor.push(w.data());
+      } catch (const InputError& e) {  // a snapshot the estimator cannot use: stop the entropy, keep training
+        state_.entropy_error = fmt::format("snapshot at iteration {} refused: {}", t, e.what());
+      }
+    }
+    state_.seconds_measuring += seconds_since(t1);
+  }
+
+  void log_point() {
+    const auto t0 = Clock::now();
+    LogRecord l;
+    l.iteration = state_.iteration;
+    const FullBatchMetrics tm = trainer_.train_metrics();
+    l.train_loss = tm.loss;
+    l.train_accuracy = tm.accuracy;
+    l.grad_norm_sq_unit = tm.grad_norm_sq_unit;
+    l.test_loss = l.test_accuracy = kNaN;
+    if (c_.measure.test_metrics) {
+      const EvalMetrics em = trainer_.test_metrics();
+      l.test_loss = em.loss;
+      l.test_accuracy = em.accuracy;
+    }
+    const double ns = trainer_.norm_sq();
+    l.radius = std::sqrt(ns);
+    l.eta_eff = trainer_.protocol().eta_eff_at(ns);
+    l.interval_steps = state_.interval_count;
+    l.tr_sigma_steps = state_.interval_u_sum / static_cast<double>(state_.interval_count) - l.grad_norm_sq_unit;
+    l.lambda_eff = trainer_.protocol().kind == Protocol::fixed_sphere
+                       ? state_.interval_lambda_eff_sum / static_cast<double>(state_.interval_count)
+                       : kNaN;
+    state_.interval_u_sum = state_.interval_lambda_eff_sum = 0.0;
+    state_.interval_count = 0;
+    l.sigma2 = l.tr_sigma_steps / static_cast<double>(d_ - 1);
+    l.temperature = 0.5 * l.eta_eff * l.sigma2;  // theory.md §3: eta_eff sigma2 / 2 (fixed LR: eta sigma2 / 2 r^2)
+    l.tr_sigma_fresh = l.tr_sigma_fresh_se = kNaN;
+    if (c_.measure.fresh_batches > 0) {
+      const FreshTrSigma f = trainer_.fresh_tr_sigma(c_.measure.fresh_batches);
+      l.tr_sigma_fresh = f.tr_sigma;
+      l.tr_sigma_fresh_se = f.tr_sigma_se;
+    }
+    l.entropy_sphere = l.entropy_sphere_se = l.entropy_total = l.adjacent_nn_fraction = kNaN;
+    if (state_.paper_queue.full() && state_.entropy_error.empty()) {
+      try {
+        const EntropyEstimate e = state_.paper_queue.queue().estimate();
+        l.entropy_sphere = e.spherical_entropy;
+        l.entropy_sphere_se = e.se;
+        l.entropy_total = e.total_entropy;
+        l.adjacent_nn_fraction = e.adjacent_nn_fraction;
+      } catch (const InputError& e) {
+        state_.entropy_error = fmt::format("estimate at iteration {} failed: {}", l.iteration, e.what());
+      }
+    }
+    if (!std::isfinite(l.train_loss) && state_.divergence.empty())
+      state_.divergence = fmt::format("non-finite full-batch loss at iteration {}", l.iteration);
+    state_.logs.push_back(l);
+    state_.seconds_measuring += seconds_since(t0);
+  }
+
+  void save() {
+    save_checkpoint((out_ / "checkpoint.bin").string(), c_.result_relevant_json(), trainer_.weights(),
+                    trainer_.running_stats(), state_);
+    write_file_atomically(out_ / "trace.csv", trace_csv(state_.logs));
+    write_file_atomically(out_ / "running.csv", running_csv(state_.running));
+  }
+
+  void progress(Clock::time_point start, long long start_iteration, bool interactive) const {
+    const long long total = c_.run.iterations, t = state_.iteration;
+    const double elapsed = seconds_since(start);
+    const double left = elapsed / static_cast<double>(std::max<long long>(1, t - start_iteration)) *
+                        static_cast<double>(total - t);
+    const double loss = state_.running.empty() ? kNaN : state_.running.back().block_loss;
+    const double radius = state_.running.empty() ? kNaN : state_.running.back().radius_pre_projection;
+    std::fprintf(stderr, "%s[train] %3lld%%  iteration %lld/%lld  loss %.4g  radius %.4g  %.0f s elapsed, ~%.0f s left%s",
+                 interactive ? "\r" : "", 100 * t / total, t, total, loss, radius, elapsed, left,
+                 interactive ? "   " : "\n");
+  }
+
+  // Saves everything and throws Interrupted (the CLI exits with kExitInterrupted); rerunning resumes.
+  [[noreturn]] void interrupted() {
+    save();
+    throw Interrupted(fmt::format("{} received: the run is saved at iteration {} of {} in {}; run the same command "
+                                  "again to resume: {}",
+                                  interrupt_signal_name(), state_.iteration, c_.run.iterations,
+                                  (out_ / "checkpoint.bin").string(), o_.resume_command));
+  }
+
+  RunOutcome finish() {
+    RunOutcome o;
+    nlohmann::json summary = {
+        {"status", state_.divergence.empty() ? "finished" : "diverged"},
+        {"divergence", state_.divergence.empty() ? nlohmann::json(nullptr) : nlohmann::json(state_.divergence)},
+        {"iterations_done", state_.iteration},
+        {"d", d_},
+        {"si_d", trainer_.si_dim()},
+        {"protocol", c_.protocol},
+        {"hyperparameters", c_.protocol_params().settings()},
+        {"model", c_.to_json()["model"]},
+        {"data", data_.to_json()},
+        {"batch_size", c_.run.batch_size},
+        {"iterations", c_.run.iterations},
+    };
+    if (state_.divergence.empty()) {
+      const auto t0 = Clock::now();
+      EntropyResults entropy;
+      entropy.decorrelated_stride = decorrelated_stride_;
+      try {
+        if (state_.entropy_error.empty() && state_.paper_queue.full())
+          entropy.paper = state_.paper_queue.queue().estimate();
+        if (state_.entropy_error.empty() && state_.decorrelated_queue.full())
+          entropy.decorrelated = state_.decorrelated_queue.queue().estimate();
+      } catch (const InputError& e) {
+        state_.entropy_error = fmt::format("final estimate failed: {}", e.what());
+      }
+      summary["stationary"] = stationary_summary(c_, d_, state_, window_start_, entropy);
+      state_.seconds_measuring += seconds_since(t0);
+    } else {
+      summary["stationary"] = nullptr;
+    }
+    const double total = state_.seconds_training + state_.seconds_measuring;
+    summary["timing"] = {{"seconds_training", state_.seconds_training},
+                         {"seconds_measuring", state_.seconds_measuring},
+                         {"measure_over_training", state_.seconds_measuring / state_.seconds_training},
+                         {"ms_per_step", 1e3 * state_.seconds_training / static_cast<double>(std::max<long long>(1, state_.iteration))},
+                         {"seconds_total", total},
+                         {"note", "wall time of this process and its predecessors (resumes); not bitwise"}};
+    save();
+    write_file_atomically(out_ / "summary.json", summary.dump(2) + "\n");
+    o.status = state_.divergence.empty() ? RunStatus::finished : RunStatus::diverged;
+    o.message = state_.divergence;
+    o.summary = std::move(summary);
+    return o;
+  }
+
+  const TrainConfig& c_;
+  const RunOptions& o_;
+  fs::path out_;
+  TrainingData data_;
+  Trainer trainer_;
+  long long d_ = 0;
+  double memory_bytes_ = 0.0;
+  long long window_start_ = 0, paper_start_ = 0, decorrelated_stride_ = 0;
+  std::vector<long long> logs_;
+  RunState state_;
+  bool resumed_ = false;
+};
+
+}  // namespace
+
+RunOutcome run_training(const TrainConfig& config, const RunOptions& options) {
+  const fs::path out = require_output_folder("--out", options.out);
+  config.validate();
+  Run run(config, options);  // loads the data and builds the network: input errors surface before any write
+  const RunFolderLock lock(out);
+  remove_stale_temporaries(out);
+  return run.run();
+}
+
+}  // namespace idealgas::train
