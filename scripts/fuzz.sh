@@ -4,6 +4,7 @@
 #   scripts/fuzz.sh              smoke: 10 seconds per target (what CI runs)
 #   scripts/fuzz.sh SECONDS      SECONDS per target
 #   scripts/fuzz.sh --runs N     N executions per target (the long run: --runs 1000000)
+#   FUZZ_TARGETS="checkpoint datasets" scripts/fuzz.sh ...   only these targets (default: every one)
 # New inputs go to a scratch corpus under build/fuzz/work (the committed seeds stay as they are); a crash is
 # written to build/fuzz/artifacts/ and makes the script fail. Exit 0 only when every target ran clean.
 set -euo pipefail
@@ -28,7 +29,7 @@ export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:${UBSAN_OPTIONS:-}"
 mkdir -p build/fuzz/artifacts
 status=0
-for target in npy snapshot iso_config checkpoint sweep_inputs; do
+for target in ${FUZZ_TARGETS:-npy snapshot iso_config checkpoint sweep_inputs datasets}; do
   work="build/fuzz/work/${target}"
   mkdir -p "${work}"
   echo "== fuzz_${target} ${limit[*]}"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Kill test (issue 11): runs a small `idealgas sweep` and a small `idealgas reproduce iso`, kills each at random
+# Kill test (issue 11): runs a small `idealgas sweep`, a small `idealgas reproduce iso` and a small network sweep
+# (kind "train": `idealgas train` jobs), kills each at random
 # moments (SIGKILL of the sweep alone, whose jobs then get SIGTERM from the kernel and checkpoint; SIGKILL of the sweep
 # and its jobs at once; SIGTERM, which stops the jobs cleanly), restarts it after every kill until it finishes on its
 # own, and checks that
@@ -85,12 +86,26 @@ lambda = [1e-2, 1e-1]
 $schedule
 EOF
 
+# Networks: the synthetic smoke network over two weight decays through the same sweep machinery (kind "train"),
+# a checkpoint at every step.
+cat >"$work/train-grid.toml" <<EOF
+kind = "train"
+description = "kill test network grid"
+preset = "synthetic-smoke"
+[base.train]
+checkpoint_seconds = 0.0
+[[axis]]
+key = "protocol.lambda"
+values = [0.01, 0.02]
+EOF
+
 sweep_cmd=("$idealgas" sweep "$work/grid.toml" --jobs 2 --quiet --out)
+train_cmd=("$idealgas" sweep "$work/train-grid.toml" --jobs 2 --quiet --out)
 iso_cmd=("$idealgas" reproduce iso --config "$work/iso.toml" --grid 3 --quiet --out)
 
 # Completed configurations in a folder: sweep -> "done" run folders; reproduce iso -> protocols with a summary.csv.
 completed() {  # KIND DIR
-  if [[ $1 == sweep ]]; then
+  if [[ $1 == sweep || $1 == train ]]; then
     local n=0 f
     for f in "$2"/runs/*/summary.json; do [[ -f "$f" ]] && n=$((n + 1)); done
     echo "$n"
@@ -108,7 +123,11 @@ now() { date +%s.%N; }
 killed_run() {  # KIND DIR MAX_MS KILLS_LEFT
   local kind=$1 dir=$2 max_ms=$3 kills_left=$4 starts=0 n_kill=0 n_kill_all=0 n_term=0 before after rc ms mode pid
   local -a cmd
-  if [[ $kind == sweep ]]; then cmd=("${sweep_cmd[@]}" "$dir"); else cmd=("${iso_cmd[@]}" "$dir"); fi
+  case $kind in
+    sweep) cmd=("${sweep_cmd[@]}" "$dir") ;;
+    train) cmd=("${train_cmd[@]}" "$dir") ;;
+    *) cmd=("${iso_cmd[@]}" "$dir") ;;
+  esac
   before=0
   while true; do
     starts=$((starts + 1))
@@ -179,10 +198,26 @@ t_iso_ref=$(seconds_since "$t0")
 read -r i_rounds i_starts i_kill i_kill_all i_term t_iso_cut < <(killed_rounds iso "$work/iso-ref" "$t_iso_ref" \
   lr/summary.csv elr/summary.csv lr/checks.json elr/checks.json)
 
+t0=$(now)
+"${train_cmd[@]}" "$work/train-ref" >/dev/null 2>&1 || fail "the uninterrupted network sweep failed"
+t_train_ref=$(seconds_since "$t0")
+read -r n_rounds n_starts n_kill n_kill_all n_term t_train_cut < <(killed_rounds train "$work/train-ref" "$t_train_ref" \
+  summary.csv)
+# Each network run's own records too: the measurement trace and the running series, bitwise.
+for ref_run in "$work"/train-ref/runs/*/; do
+  id=$(basename "$ref_run")
+  for f in trace.csv running.csv; do
+    for cut in "$work"/train-cut*/; do compare "train $id/$f" "$ref_run/$f" "$cut/runs/$id/$f"; done
+  done
+done
+
 echo "PASS: sweep ($rows configurations, 2 workers): $((s_kill + s_kill_all + s_term)) kills" \
   "($s_kill SIGKILL of the sweep, $s_kill_all SIGKILL of the sweep and its jobs, $s_term SIGTERM) over $s_starts starts" \
   "in $s_rounds round(s), ${t_sweep_cut} s (uninterrupted: ${t_sweep_ref} s); every summary.csv bitwise identical to" \
   "the uninterrupted run's, no completed work lost, no configuration failed." \
   "reproduce iso (lr, elr, 3x3 each): $((i_kill + i_kill_all + i_term)) kills ($((i_kill + i_kill_all)) SIGKILL," \
   "$i_term SIGTERM) over $i_starts starts in $i_rounds round(s), ${t_iso_cut} s" \
-  "(uninterrupted: ${t_iso_ref} s); summary.csv and checks.json bitwise identical. Seed $seed."
+  "(uninterrupted: ${t_iso_ref} s); summary.csv and checks.json bitwise identical." \
+  "network sweep (2 trainings, kind train): $((n_kill + n_kill_all + n_term)) kills ($((n_kill + n_kill_all)) SIGKILL," \
+  "$n_term SIGTERM) over $n_starts starts in $n_rounds round(s), ${t_train_cut} s (uninterrupted: ${t_train_ref} s);" \
+  "summary.csv and every run's trace.csv and running.csv bitwise identical. Seed $seed."

@@ -369,6 +369,9 @@ class ScriptWriter {
       case ColourScale::log:
         s_ << fmt::format("set logscale cb 10\nset format cb {}\nset cbrange [{}:{}]\n", log_axis_format(r), r.lo,
                           r.hi);
+        // As on the axes: a bar spanning less than a few decades gets 1-2-5 (or 1..9) tics, not one lone power.
+        if (std::log10(r.hi / r.lo) < kMinDecadesForPowerTics)
+          if (const std::string tics = short_log_axis_tics(r); !tics.empty()) s_ << "set cbtics " << tics << "\n";
         break;
       case ColourScale::log1p: {
         const double lo = std::log10(1.0 + std::max(r.lo, 0.0)), hi = std::log10(1.0 + std::max(r.hi, 0.0));

@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include "idealgas/core/atomic_file.hpp"
+#include "idealgas/core/build_info.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/run_folder.hpp"
 #include "idealgas/core/toml_json.hpp"
@@ -108,6 +109,8 @@ nlohmann::json sweep_status_json(const SweepTable& t) {
            {{"done", n.done}, {"diverged", n.diverged}, {"failed", n.failed}, {"running", n.running},
             {"pending", n.pending}}},
           {"updated", utc_now_iso8601()},
+          // The program that wrote this table (each run folder records the build that ran its job).
+          {"written_by", build_info()},
           {"configurations", rows}};
 }
 

@@ -161,8 +161,8 @@ TEST_F(ReproduceCli, SigtermSavesACheckpointAndTheRerunFinishesBitwiseIdentical)
     ::_exit(127);
   }
   // The signal must arrive while the grid runs, not while the program loads (LibTorch's libraries take a while):
-  // wait for the protocol's folder, then let it simulate a moment.
-  for (int waited_ms = 0; !fs::exists(dir_ / "int" / "lr") && waited_ms < 30'000; waited_ms += 20)
+  // wait for the run record (written just before the grid starts), then let it simulate a moment.
+  for (int waited_ms = 0; !fs::exists(dir_ / "int" / "run.json") && waited_ms < 30'000; waited_ms += 20)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ::kill(pid, SIGTERM);

@@ -7,7 +7,9 @@
 # 2. a kill: a 2-configuration grid (one task each) whose task 1 is killed with SIGKILL mid-run (after its first
 #    checkpoint): the task fails, the merge is cancelled (its dependency can never be met); rerunning that task alone
 #    (`sbatch --array=1 DIR/slurm/array.sh`) resumes the configuration from its checkpoint, a merge after it
-#    completes, and the merged table equals a local sweep's, byte for byte.
+#    completes, and the merged table equals a local sweep's, byte for byte;
+# 3. a tiny network grid (preset train-smoke: two `idealgas train` jobs) as a job array with its merge: the merged
+#    table equals a local sweep's, byte for byte.
 # Every daemon is stopped by PID in an EXIT trap. Exit 77 (CTest: skipped) when Slurm or munge is not installed.
 #
 #   test_sweep_cluster.sh PATH/TO/idealgas
@@ -123,6 +125,7 @@ EOF
 t=$(now_us)
 "$idealgas" sweep "$work/grid.toml" --out "$work/local" --jobs 2 --quiet >/dev/null
 "$idealgas" sweep "$work/kill.toml" --out "$work/local-kill" --jobs 2 --quiet >/dev/null
+"$idealgas" sweep --preset train-smoke --out "$work/local-train" --jobs 2 --quiet >/dev/null
 t_local=$(elapsed "$t")
 
 # ---- start ----------------------------------------------------------------------------------------------
@@ -182,6 +185,18 @@ attempts=$(grep -c '^=== ' "$work/killed/runs/$id1/job.log")
 cmp -s "$work/killed/summary.csv" "$work/local-kill/summary.csv" ||
   fail "after kill and rerun, summary.csv differs from the local sweep's: $(diff "$work/killed/summary.csv" "$work/local-kill/summary.csv" | head -n 4)"
 
+# ---- 3. a tiny network grid (kind train: idealgas train jobs) as a job array ------------------------------
+t=$(now_us)
+out=$("$idealgas" sweep --preset train-smoke --out "$work/cluster-train" --slurm --time 5)
+read -r train_array train_merge <<<"$(submitted_ids "$out")"
+[[ -n "${train_merge:-}" ]] || fail "no job ids in: $out"
+wait_for_jobs "$train_array" "$train_merge"
+for i in 0 1; do expect_eq "state of network task $i" "$(job_field "${train_array}_$i" JobState)" COMPLETED; done
+expect_eq "network merge job state" "$(job_field "$train_merge" JobState)" COMPLETED
+cmp -s "$work/cluster-train/summary.csv" "$work/local-train/summary.csv" ||
+  fail "merged network summary.csv differs from the local sweep's: $(diff "$work/cluster-train/summary.csv" "$work/local-train/summary.csv" | head -n 4)"
+t_train=$(elapsed "$t")
+
 # ---- stop -----------------------------------------------------------------------------------------------
 t=$(now_us)
 pids=$(cat "$cluster"/pids/*)
@@ -194,4 +209,5 @@ done
 
 echo "PASS: local sweeps ${t_local} s; cluster start ${t_start} s; 9-configuration grid as 5 tasks + merge ${t_array} s" \
   "(merged table = local); kill of task 1 mid-run, rerun and merge ${t_kill} s (merged table = local," \
-  "$attempts attempts of the killed configuration); stop ${t_stop} s; total $(elapsed "$t0") s"
+  "$attempts attempts of the killed configuration); 2-configuration network grid as 2 tasks + merge ${t_train} s" \
+  "(merged table = local); stop ${t_stop} s; total $(elapsed "$t0") s"
