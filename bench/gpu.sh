@@ -29,6 +29,7 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 fail() { echo "bench/gpu.sh: $*" >&2; exit 1; }
+[[ "$iterations" =~ ^[0-9]+$ && "$iterations" -ge 60 ]] || { echo "bench/gpu.sh: --iterations '$iterations': expected an integer >= 60 (the CPU run takes a third, whose stationary half needs two blocks of 5)" >&2; exit 2; }
 
 # --- a GPU ------------------------------------------------------------------------------------------------------
 command -v nvidia-smi >/dev/null || fail "no NVIDIA GPU here (nvidia-smi not found); run this on a machine with one"
@@ -105,7 +106,7 @@ batch_size = 128
 threads = $jobs
 checkpoint_seconds = 100000
 [measure]
-running_stride = 50
+running_stride = 5
 log_dense_stride = $iterations
 log_dense_until = $iterations
 log_points = 0
