@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "parse_args.hpp"
 #include "idealgas/core/error.hpp"
+#include "idealgas/gpu/torch_gram.hpp"
 #include "idealgas/measure/entropy_estimate.hpp"
 #include "idealgas/measure/npy_stream.hpp"
 
@@ -36,6 +37,7 @@ struct EntropyCliOptions {
   std::string budget_mb = "0";
   std::string rows;
   std::string se_batches = "20";
+  std::string device = "blas";
 };
 
 // --budget-mb: 0 means the default (half the physical memory); any other value is a bound in MiB, honoured to the
@@ -85,6 +87,16 @@ void run_entropy(const EntropyCliOptions& opt) {
   if (opt.rotate && opt.euclidean)
     throw InputError("--rotate applies to the spherical estimate; drop it with --euclidean");
   const auto [first, count] = parse_rows(opt.rows);
+  // --device: blas (OpenBLAS, the default) or a LibTorch device (cpu, cuda, cuda:N) for the Gram products.
+  std::unique_ptr<GramProducts> products;
+  if (opt.device != "blas") {
+    if (opt.naive)
+      throw InputError(fmt::format("--device '{}' runs the Gram products, which --naive does not compute; drop one "
+                                   "of them",
+                                   opt.device));
+    products = make_torch_gram_products("--device", opt.device);  // InputError for an unknown or unusable device
+    o.gram_products = products.get();
+  }
   const NpyLayout layout = read_npy_layout(opt.file);
   const EntropyEstimate r = estimate_entropy_npy(opt.file, o, first, count);
 
@@ -118,6 +130,7 @@ void run_entropy(const EntropyCliOptions& opt) {
       r.se_batches);
   out["precision"] = gram_precision_name(r.precision);
   out["neighbours"] = r.neighbours;
+  out["gram_device"] = r.gram_device.empty() ? nlohmann::json() : nlohmann::json(r.gram_device);
   out["mode"] = r.mode;
   out["budget_mb"] = static_cast<double>(r.budget_bytes) / 1048576.0;
   out["io_cols"] = r.io_cols;
@@ -160,6 +173,11 @@ void setup_entropy(CLI::App& app) {
   sub->add_flag("--rotate", opt->rotate,
                 "first reflect the samples so that their mean direction lies far from the coordinate singular set "
                 "(poles and the cut of the last angle); default: coordinates as given (the paper's convention)");
+  sub->add_option("--device", opt->device,
+                  "where the Gram products run: blas (OpenBLAS on the CPU), or through LibTorch on cpu, cuda or cuda:N "
+                  "(float64 or float32 as --precision says, TF32 off); the result is the same on every device "
+                  "(docs/cuda.md)")
+      ->capture_default_str();
   sub->add_flag("--naive", opt->naive, "exhaustive O(N^2 d) neighbour search (the reference; needs N^2 doubles)");
   sub->add_option("--rows", opt->rows, "rows A:B (A to B-1) or A: (A to the end) of the file; default all");
   sub->add_option("--se-batches", opt->se_batches, "batches of the batch-means standard error, an integer >= 2")

@@ -46,6 +46,10 @@ void put_estimate(py::dict& out, const EntropyEstimate& e, bool per_sample) {
       e.se_batches);
   out["precision"] = gram_precision_name(e.precision);
   out["neighbours"] = e.neighbours;
+  if (e.gram_device.empty())
+    out["gram_device"] = py::none();  // naive: no Gram products
+  else
+    out["gram_device"] = e.gram_device;
   out["mode"] = e.mode;
   out["budget_mb"] = static_cast<double>(e.budget_bytes) / 1048576.0;
   out["io_cols"] = e.io_cols;

@@ -19,6 +19,7 @@
 #include "idealgas/core/error.hpp"
 #include "idealgas/measure/batch_means.hpp"
 #include "idealgas/measure/exact_distance.hpp"
+#include "idealgas/measure/gram_products.hpp"
 #include "idealgas/measure/npy_stream.hpp"
 #include "idealgas/measure/spherical_coords.hpp"
 #include "idealgas/measure/spherical_entropy.hpp"
@@ -556,6 +557,8 @@ EntropyEstimate run(const Samples& src, const EntropyOptions& o) {
     throw InputError(fmt::format("{}: {} rows; the neighbour search takes at most 2^32 - 1", src.who(), n));
   if (o.k < 1 || o.k > kMaxNeighbours)
     throw InputError(fmt::format("k = {} neighbours; expected 1 <= k <= {}", o.k, kMaxNeighbours));
+  if (o.naive && o.gram_products != nullptr)
+    throw InputError("the naive neighbour search computes no Gram products: drop --naive or the Gram device (--device)");
   if (o.se_batches < 2) throw InputError(fmt::format("se_batches = {}; expected at least 2", o.se_batches));
   const std::size_t m = spherical ? d - 1 : d;
   const std::size_t budget = o.budget_bytes ? o.budget_bytes : default_entropy_budget_bytes();
@@ -570,6 +573,7 @@ EntropyEstimate run(const Samples& src, const EntropyOptions& o) {
   e.rotated = spherical && o.rotate;
   e.precision = o.precision;
   e.neighbours = o.naive ? "naive" : "gram";
+  e.gram_device = o.naive ? "" : o.gram_products != nullptr ? o.gram_products->device() : "blas";
   e.budget_bytes = budget;
 
   const Budget plan_ = plan(n, d, m, o, budget);
@@ -583,6 +587,7 @@ EntropyEstimate run(const Samples& src, const EntropyOptions& o) {
   ko.precision = o.precision;
   ko.panel_cols = o.panel_cols;
   ko.tile_rows = o.tile_rows;
+  ko.products = o.gram_products;
   const std::string who = src.who();
   ko.who = who.c_str();
   int euclidean_scale = 0;

@@ -13,6 +13,7 @@
 
 #include "idealgas/core/error.hpp"
 #include "idealgas/measure/exact_distance.hpp"
+#include "idealgas/measure/gram_products.hpp"
 #include "knn_select.hpp"
 #include "uninit_buffer.hpp"
 
@@ -103,9 +104,11 @@ void accumulate_gram(PointSource& src, const GramKnnOptions& o, UninitBuffer<T>&
   bool first_panel = true;
   UninitBuffer<T> panel(n * std::min(w_max, src.cols()));
   std::vector<double> mean;
+  GramProducts* device = o.products;  // nullptr: OpenBLAS blocks below
   const int n_threads = omp_get_max_threads();
-  std::vector<std::vector<T>> tile_buf(static_cast<std::size_t>(n_threads), std::vector<T>(b * b));
+  std::vector<std::vector<T>> tile_buf(device ? 0 : static_cast<std::size_t>(n_threads), std::vector<T>(b * b));
   BlasSingleThreaded single;
+  if (device) device->begin(n, o.precision);
 
   src.for_each_panel(w_max, [&](std::size_t c0, std::size_t c1, const double* p, std::size_t ld) {
     const std::size_t w = c1 - c0;
@@ -134,6 +137,10 @@ void accumulate_gram(PointSource& src, const GramKnnOptions& o, UninitBuffer<T>&
         out[c] = static_cast<T>(a);
       }
       norm_sq[i] += s;
+    }
+    if (device) {  // the same products on the device, one panel at a time (gram_products.hpp's contract)
+      device->add_panel(panel.data(), w);
+      return;
     }
     // One product per block of the upper triangle, accumulated into G in the product precision.
     const long long n_tiles = static_cast<long long>(tiles.size());
@@ -170,6 +177,7 @@ void accumulate_gram(PointSource& src, const GramKnnOptions& o, UninitBuffer<T>&
     }
     first_panel = false;
   });
+  if (device) device->finish(gram.data());
   // Mirror the upper triangle into the lower one (blocks of 64 x 64 keep both sides in cache).
   constexpr std::size_t kMirror = 64;
   const long long nb = static_cast<long long>((n + kMirror - 1) / kMirror);

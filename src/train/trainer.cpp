@@ -4,7 +4,6 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
-#include <ATen/detail/CUDAHooksInterface.h>
 #include <fmt/format.h>
 #include <omp.h>
 #include <torch/autograd.h>
@@ -12,6 +11,7 @@
 
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/rng.hpp"
+#include "idealgas/gpu/torch_device.hpp"
 #include "idealgas/train/network.hpp"
 
 namespace idealgas::train {
@@ -19,19 +19,6 @@ namespace idealgas::train {
 namespace {
 
 constexpr long long kCropPadding = 4;  // random crops: pad 4 pixels (black), crop 32x32 (App. G)
-
-at::Device parse_device(const std::string& name) {
-  if (name == "cpu") return at::Device(at::kCPU);
-  if (!at::hasCUDA())
-    throw InputError(fmt::format("train.device = '{}': this LibTorch ({}) was built without CUDA or finds no GPU; "
-                                 "use device cpu, or build idealgas against a CUDA LibTorch (CMAKE_PREFIX_PATH)",
-                                 name, TORCH_VERSION));
-  const at::Device device(name);
-  const int gpus = at::detail::getCUDAHooks().getNumGPUs();
-  if (device.has_index() && device.index() >= gpus)
-    throw InputError(fmt::format("train.device = '{}': only {} GPU(s) visible", name, gpus));
-  return device;
-}
 
 // Threads are set from the config and never left to the environment (OMP_NUM_THREADS and friends). LibTorch
 // allows the inter-op pool to be sized once per process, before its first use.
@@ -130,7 +117,8 @@ struct Trainer::State {
 Trainer::Trainer(const TrainConfig& config, const TrainingData& data) {
   config.validate();
   set_threads(config.run.threads, config.run.interop_threads);
-  const at::Device device = parse_device(config.run.device);
+  // The device, with TF32 off and deterministic cuDNN on CUDA (torch_device.hpp says why).
+  const at::Device device = open_torch_device("train.device =", config.run.device);
   NetworkSpec spec = config.model;
   spec.in_channels = static_cast<int>(data.channels);
   spec.classes = data.classes;
@@ -330,6 +318,7 @@ nlohmann::json Trainer::describe() const {
           {"interop_threads", at::get_num_interop_threads()},
           {"libtorch", libtorch_version()},
           {"cuda_available", libtorch_has_cuda()},
+          {"tf32", !torch_tf32_disabled()},
           {"d", dim()},
           {"si_d", si_dim()},
           {"architecture", architecture_name(s_->net.spec().arch)},

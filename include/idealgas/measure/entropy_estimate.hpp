@@ -40,6 +40,8 @@ struct EntropyOptions {
   int se_batches = 20;            // batches of the batch-means standard error
   std::size_t panel_cols = 2048;  // knn_gram tuning (see knn_exact.hpp)
   std::size_t tile_rows = 512;
+  GramProducts* gram_products = nullptr;  // Gram products on another device (gram_products.hpp; must outlive the
+                                          // call); nullptr: OpenBLAS on the CPU. The result does not depend on it.
   std::size_t io_cols = 0;       // column block of the out-of-core mode; 0: as wide as the budget allows
   bool keep_per_sample = false;  // fill the per-sample vectors of the result
 };
@@ -70,6 +72,7 @@ struct EntropyEstimate {
   std::string mode;        // "memory" (angles held) or "stream" (column blocks read twice)
   std::string neighbours;  // "gram" or "naive"
   GramPrecision precision = GramPrecision::float32;
+  std::string gram_device;  // where the Gram products ran: "blas" (OpenBLAS) or GramProducts::device(); "" if naive
   std::size_t budget_bytes = 0;
   std::size_t io_cols = 0;       // stream mode: columns per block read
   double mean_candidates = 0.0;  // exact recomputations per row

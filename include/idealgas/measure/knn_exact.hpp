@@ -22,6 +22,8 @@ namespace idealgas {
 
 constexpr int kMaxNeighbours = 10;
 
+class GramProducts;  // gram_products.hpp: the products on another device (LibTorch, a GPU)
+
 enum class GramPrecision { float32, float64 };
 const char* gram_precision_name(GramPrecision p);
 /// "float32" or "float64"; InputError naming the value otherwise.
@@ -97,6 +99,7 @@ struct GramKnnOptions : KnnOptions {
   GramPrecision precision = GramPrecision::float32;
   std::size_t panel_cols = 2048;  // inner dimension of each Gram product: the rounding bound grows with it
   std::size_t tile_rows = 512;    // rows of a Gram block (one OpenBLAS call per block)
+  GramProducts* products = nullptr;  // where the panel products run (must outlive the call); nullptr: OpenBLAS
 };
 
 /// Rigorous bound factor eps: |Gram distance - dist_sq_exact| <= eps (|a_i| + |a_j|)^2 with a the centred
