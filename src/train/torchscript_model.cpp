@@ -37,12 +37,26 @@ std::string qualified(const std::string& prefix, const std::string& name) {
   return prefix.empty() ? name : prefix + "." + name;
 }
 
+// A class's qualified name without TorchScript's mangling: two Conv2d submodules with attributes of different
+// types become __torch__.torch.nn.modules.conv.___torch_mangle_3.Conv2d and the like.
+std::string unmangled(const std::string& qualified_name) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= qualified_name.size()) {
+    const std::size_t dot = std::min(qualified_name.find('.', start), qualified_name.size());
+    const std::string part = qualified_name.substr(start, dot - start);
+    if (part.rfind("___torch_mangle_", 0) != 0) out += (out.empty() ? "" : ".") + part;
+    start = dot + 1;
+  }
+  return out;
+}
+
 // The weights the rule takes, by full name.
 std::set<std::string> rule_si_names(const torch::jit::Module& module) {
   std::set<std::string> names;
   for (const auto& sub : module.named_modules()) {
     const auto type_name = sub.value.type()->name();
-    if (!type_name || linear_layer_types().count(type_name->qualifiedName()) == 0) continue;
+    if (!type_name || linear_layer_types().count(unmangled(type_name->qualifiedName())) == 0) continue;
     if (!sub.value.hasattr("weight") || !sub.value.hasattr("bias") || !sub.value.attr("bias").isNone()) continue;
     const c10::IValue weight = sub.value.attr("weight");
     if (weight.isTensor() && weight.toTensor().requires_grad()) names.insert(qualified(sub.name, "weight"));
@@ -51,6 +65,11 @@ std::set<std::string> rule_si_names(const torch::jit::Module& module) {
 }
 
 }  // namespace
+
+struct TorchScriptModel::BufferSlot {
+  torch::jit::Module owner;
+  std::string name;
+};
 
 TorchScriptModel::TorchScriptModel(const NetworkSpec& spec, at::Device device)
     : Model(device, spec.loss, spec.classes), spec_(spec) {
@@ -118,14 +137,18 @@ TorchScriptModel::TorchScriptModel(const NetworkSpec& spec, at::Device device)
     }
   }
 
-  for (const auto& b : module_->named_buffers(/*recurse=*/true)) {
-    if (b.value.scalar_type() != at::kFloat && b.value.scalar_type() != at::kLong)
-      throw InputError(fmt::format("{}: buffer '{}' is {}; the trainer keeps float32 and int64 buffers (BatchNorm's) "
-                                   "in its checkpoints",
-                                   where(), b.name, c10::toString(b.value.scalar_type())));
-    buffers_.push_back(b.value);
-    buffer_names_.push_back(b.name);
-  }
+  // Buffers with their owner submodule and attribute (to swap them out for a pass), module tree in pre-order.
+  for (const auto& sub : module_->named_modules())
+    for (const auto& b : sub.value.named_buffers(/*recurse=*/false)) {
+      const std::string name = qualified(sub.name, b.name);
+      if (b.value.scalar_type() != at::kFloat && b.value.scalar_type() != at::kLong)
+        throw InputError(fmt::format("{}: buffer '{}' is {}; the trainer keeps float32 and int64 buffers "
+                                     "(BatchNorm's) in its checkpoints",
+                                     where(), name, c10::toString(b.value.scalar_type())));
+      buffers_.push_back(b.value);
+      buffer_names_.push_back(name);
+      buffer_slots_.push_back({sub.value, b.name});
+    }
   set_tracked(std::move(tracked), std::move(names), si_tensors);
 }
 
@@ -134,26 +157,31 @@ TorchScriptModel::~TorchScriptModel() = default;
 std::string TorchScriptModel::where() const { return fmt::format("model.path = '{}'", spec_.script_path); }
 
 at::Tensor TorchScriptModel::forward(const at::Tensor& x, BatchNormMode mode) {
-  std::vector<at::Tensor> saved;
-  if (mode == BatchNormMode::train_no_track)
-    for (const at::Tensor& b : buffers_) saved.push_back(b.clone());
+  // train_no_track: the pass updates copies of the buffers, which then stay with the autograd graph (BatchNorm's
+  // backward keeps its running-statistics inputs; writing the old values back into them would fail the backward's
+  // version check). The module's own buffers are put back untouched.
+  const bool swap = mode == BatchNormMode::train_no_track;
+  if (swap)
+    for (std::size_t i = 0; i < buffers_.size(); ++i)
+      buffer_slots_[i].owner.setattr(buffer_slots_[i].name, buffers_[i].clone());
   module_->train(mode != BatchNormMode::eval);
   c10::IValue out;
   {
     // No profiling or optimisation: the same graph runs on every call, from the first (bitwise resume).
     const torch::jit::GraphOptimizerEnabledGuard no_optimisation(false);
+    std::string failure;
     try {
       out = module_->forward({x});
     } catch (const std::exception& e) {
-      throw InputError(fmt::format("{}: forward failed on a batch [{}]: {}", where(), fmt::join(x.sizes(), ", "),
-                                   first_line(e.what())));
+      failure = first_line(e.what());
     }
+    if (swap)
+      for (std::size_t i = 0; i < buffers_.size(); ++i) buffer_slots_[i].owner.setattr(buffer_slots_[i].name, buffers_[i]);
+    if (!failure.empty())
+      throw InputError(fmt::format("{}: forward failed on a batch [{}]: {}", where(), fmt::join(x.sizes(), ", "),
+                                   failure));
   }
-  if (mode == BatchNormMode::train_no_track) {
-    at::NoGradGuard no_grad;
-    for (std::size_t i = 0; i < buffers_.size(); ++i) buffers_[i].copy_(saved[i]);
-  }
-  check_buffers_in_place();
+  if (!swap) check_buffers_in_place();
   if (!out.isTensor())
     throw InputError(fmt::format("{}: forward returned a {}; it must return the logits [B, classes] as one tensor",
                                  where(), out.tagKind()));
@@ -168,13 +196,12 @@ at::Tensor TorchScriptModel::forward(const at::Tensor& x, BatchNormMode mode) {
 }
 
 void TorchScriptModel::check_buffers_in_place() const {
-  std::size_t i = 0;
-  for (const auto& b : module_->named_buffers(/*recurse=*/true)) {
-    if (i >= buffers_.size() || !b.value.is_same(buffers_[i]))
+  for (std::size_t i = 0; i < buffers_.size(); ++i) {
+    const c10::IValue now = buffer_slots_[i].owner.attr(buffer_slots_[i].name);
+    if (!now.isTensor() || !now.toTensor().is_same(buffers_[i]))
       throw InputError(fmt::format("{}: forward replaced buffer '{}' instead of updating it in place; the trainer "
                                    "needs buffers updated in place (as BatchNorm does) to checkpoint them",
-                                   where(), b.name));
-    ++i;
+                                   where(), buffer_names_[i]));
   }
 }
 

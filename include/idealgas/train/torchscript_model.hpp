@@ -20,8 +20,8 @@
 // SI models freeze the head). The module's saved values are the initial point (the trainer then rescales the SI
 // part to norm 1, as for the built-in networks); init and head seeds are not used.
 //
-// BatchNormMode: train = module.train(true); eval = module.train(false); train_no_track = training mode with
-// every buffer restored after the forward pass. The graph executor's optimisations are off for every call, so
+// BatchNormMode: train = module.train(true); eval = module.train(false); train_no_track = training mode on copies
+// of the buffers (the module's own are left untouched). The graph executor's optimisations are off for every call, so
 // the first call runs the same graph as the millionth (a resumed run gives the same bits).
 #pragma once
 
@@ -50,8 +50,11 @@ class TorchScriptModel final : public Model {
   std::string where() const;  // "model.path = '...'" for messages
   void check_buffers_in_place() const;
 
+  struct BufferSlot;  // a buffer's owner submodule and attribute name
+
   NetworkSpec spec_;
   std::unique_ptr<torch::jit::Module> module_;
+  std::vector<BufferSlot> buffer_slots_;  // one per buffer, in the order of buffers_
   std::vector<std::string> buffer_names_, frozen_names_;
 };
 
