@@ -27,9 +27,12 @@ const std::set<std::string>& linear_layer_types() {
   return types;
 }
 
-// LibTorch's messages carry a backtrace and the TorchScript source: the first line says what went wrong.
+// LibTorch's messages carry a backtrace and the TorchScript source. The interpreter's end with the Python-style
+// "RuntimeError: ..." line that says what went wrong; others say it in their first line.
 std::string first_line(const std::string& message) {
-  const std::string line = message.substr(0, message.find('\n'));
+  const std::size_t error = message.rfind("Error: ");
+  const std::size_t start = error == std::string::npos ? 0 : message.rfind('\n', error) + 1;  // npos + 1 = 0
+  const std::string line = message.substr(start, message.find('\n', start) - start);
   return line.empty() ? std::string("no message") : line;
 }
 
