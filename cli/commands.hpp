@@ -17,6 +17,7 @@ void setup_simulate(CLI::App& app);   // cmd_simulate.cpp:  idealgas simulate is
 void setup_sweep(CLI::App& app);      // cmd_sweep.cpp:     idealgas sweep CONFIG, sweep merge, sweep status
 void setup_analyze(CLI::App& app);    // cmd_analyze.cpp:   idealgas analyze DIR
 void setup_train(CLI::App& app);      // cmd_train.cpp:     idealgas train
+void setup_check_si(CLI::App& app);   // cmd_check_si.cpp:  idealgas check-si
 
 /// The command line this process was started with (recorded in result folders), shell-quoted.
 const std::string& invocation();
@@ -27,6 +28,15 @@ inline constexpr int kExitBug = 1;          // an internal error: a bug in ideal
 inline constexpr int kExitBadInput = 2;     // bad input or an unreadable/unwritable file; nothing was written
 inline constexpr int kExitDiverged = 3;     // finished, but some configurations have no measurement
 inline constexpr int kExitInterrupted = 4;  // SIGINT/SIGTERM/SIGHUP: state saved; rerun the command to resume
+inline constexpr int kExitNotScaleInvariant = 5;  // check-si: measured, and not scale-invariant
+
+/// Thrown by a command whose result is an exit status of its own (after printing it); main returns `code`.
+struct ExitWith {
+  int code;
+};
+
+/// A string as a TOML basic string ("..." with JSON escapes), for --set values built from user input.
+std::string toml_quote(const std::string& s);
 
 /// The job kinds this program runs in sweeps (cmd_sweep.cpp): iso, and train where the trainer is built in.
 JobKinds job_kinds();

@@ -23,6 +23,9 @@ std::string shell_quote(const std::string& s) {
 
 const std::string& invocation() { return g_invocation; }
 void print_json(const nlohmann::json& value) { std::cout << value.dump(2) << std::endl; }
+std::string toml_quote(const std::string& s) {
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 JobKinds job_kinds() { return JobKinds{{&iso_job_kind(), &train::train_job_kind()}}; }
 }  // namespace idealgas::cli
 
@@ -38,6 +41,7 @@ int main(int argc, char** argv) {
   idealgas::cli::setup_sweep(app);
   idealgas::cli::setup_analyze(app);
   idealgas::cli::setup_train(app);
+  idealgas::cli::setup_check_si(app);
   using namespace idealgas::cli;
   idealgas::cli::g_invocation = "idealgas";
   for (int k = 1; k < argc; ++k) idealgas::cli::g_invocation += " " + shell_quote(argv[k]);
@@ -46,6 +50,9 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const idealgas::cli::ExitWith& e) {
+    std::fflush(stdout);
+    return e.code;
   } catch (const idealgas::Interrupted& e) {
     std::fprintf(stderr, "idealgas: interrupted: %s\n", e.what());
     return kExitInterrupted;

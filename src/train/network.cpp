@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include <torch/autograd.h>
+#include <fmt/format.h>
 
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/rng.hpp"
@@ -37,8 +37,9 @@ at::Tensor to_layout(at::Tensor t, bool channels_last) {
 }  // namespace
 
 Network::Network(const NetworkSpec& spec, std::uint64_t init_key, std::uint64_t head_key, at::Device device)
-    : spec_(spec), device_(device), init_key_(init_key) {
+    : Model(device, spec.loss, spec.classes), spec_(spec), init_key_(init_key) {
   validate(spec);
+  IDEALGAS_ASSERT(spec.arch != Architecture::torchscript, "Network builds the built-in architectures only");
   const int k = spec.width, c = spec.in_channels;
   if (spec.arch == Architecture::convnet) {
     const int widths[5] = {c, k, 2 * k, 4 * k, 8 * k};
@@ -66,45 +67,59 @@ Network::Network(const NetworkSpec& spec, std::uint64_t init_key, std::uint64_t 
     }
     bns_.push_back(batch_norm(8 * k));  // head BN
   }
-  si_tensors_ = convs_.size();
-  for (const at::Tensor& w : convs_) si_dim_ += w.numel();
-
   // Head: default-initialised linear layer from its own stream; frozen and rescaled to head_norm (SI model).
   const long long features = 8LL * k;
   at::Tensor w = default_uniform(derive_stream_key(head_key, {0}), {spec.classes, features}, features);
   if (!spec.practical) w.mul_(spec.head_norm / w.norm().item<double>());
-  head_weight_ = w.to(device_);
+  head_weight_ = w.to(device);
   if (spec.arch == Architecture::convnet)
-    head_bias_ = default_uniform(derive_stream_key(head_key, {1}), {spec.classes}, features).to(device_);
+    head_bias_ = default_uniform(derive_stream_key(head_key, {1}), {spec.classes}, features).to(device);
 
-  for (const at::Tensor& t : convs_) tracked_.push_back(t);
+  std::vector<at::Tensor> tracked;
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < convs_.size(); ++i) {
+    tracked.push_back(convs_[i]);
+    names.push_back(fmt::format("conv{}.weight", i));
+  }
   if (spec.practical) {
-    for (const BatchNorm& b : bns_) {
-      tracked_.push_back(b.weight);
-      tracked_.push_back(b.bias);
+    for (std::size_t i = 0; i < bns_.size(); ++i) {
+      tracked.push_back(bns_[i].weight);
+      tracked.push_back(bns_[i].bias);
+      names.push_back(fmt::format("bn{}.weight", i));
+      names.push_back(fmt::format("bn{}.bias", i));
     }
-    tracked_.push_back(head_weight_);
-    if (head_bias_.defined()) tracked_.push_back(head_bias_);
+    tracked.push_back(head_weight_);
+    names.emplace_back("head.weight");
+    if (head_bias_.defined()) {
+      tracked.push_back(head_bias_);
+      names.emplace_back("head.bias");
+    }
   }
-  for (at::Tensor& t : tracked_) {
-    t.requires_grad_(true);
-    dim_ += t.numel();
-  }
+  const std::size_t si_tensors = convs_.size();
+  set_tracked(std::move(tracked), std::move(names), si_tensors);
+}
+
+nlohmann::json Network::describe() const {
+  return {{"architecture", architecture_name(spec_.arch)},
+          {"width", spec_.width},
+          {"practical", spec_.practical},
+          {"in_channels", spec_.in_channels},
+          {"classes", spec_.classes}};
 }
 
 at::Tensor Network::conv_weight(int out, int in, int kernel) {
   const std::uint64_t key = derive_stream_key(init_key_, {static_cast<std::uint64_t>(next_layer_++)});
   return to_layout(default_uniform(key, {out, in, kernel, kernel}, static_cast<long long>(in) * kernel * kernel),
                    spec_.channels_last)
-      .to(device_);
+      .to(device());
 }
 
 Network::BatchNorm Network::batch_norm(int channels) {
   BatchNorm b;
-  b.running = static_cast<int>(running_.size());
-  const auto opts = at::TensorOptions().dtype(at::kFloat).device(device_);
-  running_.push_back(at::zeros({channels}, opts));
-  running_.push_back(at::ones({channels}, opts));
+  b.running = static_cast<int>(buffers_.size());
+  const auto opts = at::TensorOptions().dtype(at::kFloat).device(device());
+  buffers_.push_back(at::zeros({channels}, opts));
+  buffers_.push_back(at::ones({channels}, opts));
   if (spec_.practical) {
     b.weight = at::ones({channels}, opts);
     b.bias = at::zeros({channels}, opts);
@@ -116,8 +131,8 @@ at::Tensor Network::bn(const at::Tensor& x, const BatchNorm& layer, BatchNormMod
   const bool batch_stats = mode != BatchNormMode::eval;
   at::Tensor none;
   const bool track = mode != BatchNormMode::train_no_track;
-  return at::batch_norm(x, layer.weight, layer.bias, track ? running_[layer.running] : none,
-                        track ? running_[layer.running + 1] : none, batch_stats, kBatchNormMomentum, kBatchNormEps,
+  return at::batch_norm(x, layer.weight, layer.bias, track ? buffers_[layer.running] : none,
+                        track ? buffers_[layer.running + 1] : none, batch_stats, kBatchNormMomentum, kBatchNormEps,
                         /*cudnn_enabled=*/true);
 }
 
@@ -159,48 +174,6 @@ at::Tensor Network::forward_resnet(at::Tensor x, BatchNormMode mode) {
   x = at::relu(bn(x, bns_[norm++], mode));
   x = at::avg_pool2d(x, {4, 4}).flatten(1);
   return at::linear(x, head_weight_, head_bias_);
-}
-
-at::Tensor Network::loss_sum(const at::Tensor& logits, const at::Tensor& labels) const {
-  if (spec_.loss == LossKind::cross_entropy)
-    return at::cross_entropy_loss(logits, labels, {}, at::Reduction::Sum);
-  const at::Tensor target = at::one_hot(labels, spec_.classes).to(logits.scalar_type());
-  // Per-sample loss = mean over classes of the squared error (PyTorch's MSELoss on [B, classes], per sample).
-  return at::mse_loss(logits, target, at::Reduction::Sum) / static_cast<double>(spec_.classes);
-}
-
-at::Tensor Network::loss(const at::Tensor& logits, const at::Tensor& labels) const {
-  return loss_sum(logits, labels) / static_cast<double>(logits.size(0));
-}
-
-at::Tensor Network::flat_parameters() const {
-  std::vector<at::Tensor> parts;
-  for (const at::Tensor& t : tracked_) parts.push_back(t.detach().reshape({-1}).to(at::kDouble));
-  return at::cat(parts);
-}
-
-void Network::set_flat_parameters(const at::Tensor& flat) {
-  IDEALGAS_ASSERT(flat.dim() == 1 && flat.numel() == dim_, "set_flat_parameters: wrong size");
-  at::NoGradGuard no_grad;
-  long long offset = 0;
-  for (at::Tensor& t : tracked_) {
-    t.copy_(flat.narrow(0, offset, t.numel()).view(t.sizes()));
-    offset += t.numel();
-  }
-}
-
-at::Tensor Network::flat_gradient() const {
-  std::vector<at::Tensor> parts;
-  for (const at::Tensor& t : tracked_) {
-    const at::Tensor& g = t.grad();
-    parts.push_back(g.defined() ? g.reshape({-1}).to(at::kDouble)
-                                : at::zeros({t.numel()}, t.options().dtype(at::kDouble)));
-  }
-  return at::cat(parts);
-}
-
-void Network::zero_grad() {
-  for (at::Tensor& t : tracked_) t.mutable_grad().reset();
 }
 
 }  // namespace idealgas::train

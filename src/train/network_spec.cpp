@@ -11,12 +11,22 @@ namespace {
 constexpr int kMaxWidth = 1 << 16;
 }  // namespace
 
-const char* architecture_name(Architecture a) { return a == Architecture::convnet ? "convnet" : "resnet18"; }
+const char* architecture_name(Architecture a) {
+  switch (a) {
+    case Architecture::convnet: return "convnet";
+    case Architecture::resnet18: return "resnet18";
+    case Architecture::torchscript: return "torchscript";
+  }
+  return "?";
+}
 
 Architecture parse_architecture(const std::string& name) {
   if (name == "convnet") return Architecture::convnet;
   if (name == "resnet18") return Architecture::resnet18;
-  throw InputError(fmt::format("model.arch must be convnet or resnet18, got '{}'", name));
+  if (name == "torchscript") return Architecture::torchscript;
+  throw InputError(fmt::format("model.arch must be convnet, resnet18 or torchscript (your own module, model.path), "
+                               "got '{}'",
+                               name));
 }
 
 const char* loss_name(LossKind l) { return l == LossKind::cross_entropy ? "ce" : "mse"; }
@@ -28,17 +38,31 @@ LossKind parse_loss(const std::string& name) {
 }
 
 long long si_parameter_count(const NetworkSpec& s) {
+  IDEALGAS_ASSERT(s.arch != Architecture::torchscript, "si_parameter_count: built-in architectures only");
   const long long k = s.width, c = s.in_channels;
   return 9 * c * k + (s.arch == Architecture::convnet ? 378 : 2724) * k * k;
 }
 
 void validate(const NetworkSpec& s) {
-  if (s.width < 1 || s.width > kMaxWidth)
-    throw InputError(fmt::format("model.width must be an integer in 1..{}, got {}", kMaxWidth, s.width));
   if (s.in_channels < 1 || s.in_channels > 4)
     throw InputError(fmt::format("the images must have 1..4 channels, got {}", s.in_channels));
   if (s.classes < 2 || s.classes > 256)
     throw InputError(fmt::format("the dataset must have 2..256 classes, got {}", s.classes));
+  if (s.arch == Architecture::torchscript) {
+    if (s.script_path.empty())
+      throw InputError("model.path must name the module saved with torch.jit.script(model).save(path) when "
+                       "model.arch = torchscript");
+    for (std::size_t i = 0; i < s.si_parameters.size(); ++i) {
+      if (s.si_parameters[i].empty()) throw InputError("model.si_parameters holds an empty name");
+      for (std::size_t j = 0; j < i; ++j)
+        if (s.si_parameters[j] == s.si_parameters[i])
+          throw InputError(fmt::format("model.si_parameters names '{}' twice", s.si_parameters[i]));
+    }
+    require_non_negative("model.si_rtol", s.si_rtol);
+    return;
+  }
+  if (s.width < 1 || s.width > kMaxWidth)
+    throw InputError(fmt::format("model.width must be an integer in 1..{}, got {}", kMaxWidth, s.width));
   require_positive("model.head_norm", s.head_norm);
 }
 

@@ -5,9 +5,9 @@
 #include <type_traits>
 
 #include <fmt/format.h>
-#include <zlib.h>
 
 #include "idealgas/core/atomic_file.hpp"
+#include "idealgas/core/crc32.hpp"
 #include "idealgas/core/error.hpp"
 
 namespace idealgas::train {
@@ -136,16 +136,7 @@ class Reader {
   std::string path_;
 };
 
-std::uint32_t crc_of(const char* p, std::size_t n) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  while (n > 0) {  // crc32 takes a uInt length: feed large bodies in pieces
-    const uInt piece = static_cast<uInt>(std::min<std::size_t>(n, 1u << 30));
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(p), piece);
-    p += piece;
-    n -= piece;
-  }
-  return static_cast<std::uint32_t>(crc);
-}
+std::uint32_t crc_of(const char* p, std::size_t n) { return crc32_of(std::string_view(p, n)); }
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "idealgas/core/atomic_file.hpp"
+#include "idealgas/core/crc32.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/suggest.hpp"
 #include "idealgas/core/rng.hpp"
@@ -33,7 +34,7 @@ constexpr int kChannelsLastFromWidth = 8;
 
 const std::map<std::string, std::vector<std::string>>& known_keys() {
   static const std::map<std::string, std::vector<std::string>> keys = {
-      {"model", {"arch", "width", "practical", "head_norm", "loss", "channels_last"}},
+      {"model", {"arch", "width", "practical", "head_norm", "loss", "channels_last", "path", "si_parameters", "si_rtol"}},
       {"data",
        {"dataset", "path", "train_per_class", "test_per_class", "random_crop", "synthetic_shape", "synthetic_classes",
         "synthetic_train", "synthetic_test"}},
@@ -154,6 +155,19 @@ class Reader {
     }
     return true;
   }
+  bool get_strings(const std::string& section, const std::string& key, std::vector<std::string>& out) const {
+    const toml::node* n = find(section, key);
+    if (!n) return false;
+    const std::string name = section + "." + key;
+    const toml::array* a = n->as_array();
+    if (!a) fail(*n, name, "must be an array of strings, e.g. [\"conv1.weight\", \"conv2.weight\"]");
+    out.clear();
+    for (const toml::node& e : *a) {
+      if (!e.is_string()) fail(*n, name, fmt::format("must be an array of strings, got an element of type {}", type_name(e)));
+      out.push_back(e.value<std::string>().value());
+    }
+    return true;
+  }
   const std::string& source() const { return source_; }
 
  private:
@@ -212,9 +226,20 @@ void reset_protocol_if_renamed(toml::table& base, const toml::node* new_name) {
   if (old_name && name && *old_name != *name) base.insert_or_assign("protocol", toml::table{});
 }
 
+// Likewise a layer that changes model.arch starts the [model] section afresh: a preset's width or head norm
+// belongs to its built-in architecture (e.g. under --set model.arch=torchscript).
+void reset_model_if_arch_changed(toml::table& base, const toml::node* new_arch) {
+  const toml::table* model = base["model"].as_table();
+  if (!model || !new_arch) return;
+  const auto old_arch = (*model)["arch"].value<std::string>();
+  const auto arch = new_arch->value<std::string>();
+  if (old_arch && arch && *old_arch != *arch) base.insert_or_assign("model", toml::table{});
+}
+
 // Moves every node of `over` into `base` (nodes keep their source, for messages); tables merge key by key.
 void merge_into(toml::table& base, toml::table& over) {
   if (const toml::table* p = over["protocol"].as_table()) reset_protocol_if_renamed(base, p->get("name"));
+  if (const toml::table* m = over["model"].as_table()) reset_model_if_arch_changed(base, m->get("arch"));
   for (auto&& [key, node] : over) {
     if (node.is_table() && base[key].is_table()) {
       merge_into(*base[key].as_table(), *node.as_table());
@@ -247,9 +272,19 @@ void apply_set(toml::table& root, const std::string& assignment) {
   if (parsed.size() != 1 || !parsed.get("v"))  // e.g. a value with a newline and a [table] after it
     throw InputError(fmt::format("{}: the value must be one TOML value, e.g. 0.01, 5000, true or \"text\"", where));
   if (section == "protocol" && name == "name") reset_protocol_if_renamed(root, parsed.get("v"));
+  if (section == "model" && name == "arch") reset_model_if_arch_changed(root, parsed.get("v"));
   if (!root[section].is_table()) root.insert_or_assign(section, toml::table{});
   toml::table* t = root[section].as_table();
   parsed.get("v")->visit([&](auto&& n) { t->insert_or_assign(name, std::move(n)); });
+}
+
+// CRC-32 (zlib) of a whole file; IoError naming model.path if it cannot be read.
+std::uint32_t file_crc32(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw IoError(fmt::format("model.path = '{}': {}; save your module with torch.jit.script(model).save(path)", path,
+                              std::filesystem::exists(path, ec) ? "is not a regular file" : "does not exist"));
+  return crc32_of(read_file(path));
 }
 
 void require_range(const std::string& name, long long v, long long lo, long long hi) {
@@ -307,6 +342,18 @@ void TrainConfig::validate() const {
   if (model.width < 1 || model.width > (1 << 16))
     throw InputError(fmt::format("model.width must be an integer in 1..65536, got {}", model.width));
   require_positive("model.head_norm", model.head_norm);
+  if (model.arch == Architecture::torchscript) {
+    if (model.script_path.empty())
+      throw InputError("model.path must name the module saved with torch.jit.script(model).save(path) when "
+                       "model.arch = torchscript");
+    if (model.channels_last)
+      throw InputError("model.channels_last = true is not available with model.arch = torchscript (the module's "
+                       "layout is its own)");
+    NetworkSpec probe = model;  // names and tolerance; channels and classes come from the dataset
+    probe.in_channels = 1;
+    probe.classes = 2;
+    train::validate(probe);
+  }
   const ProtocolParams p = protocol_params();
   (void)p;
 
@@ -399,10 +446,17 @@ nlohmann::json TrainConfig::to_json() const {
   else proto["eta_eff"] = eta_eff;
   if (p == Protocol::fixed_sphere) proto["radius"] = radius;
   else proto["lambda"] = lambda;
+  // A TorchScript module has no width or head norm: its [model] section holds what it uses.
+  const nlohmann::json model_json =
+      model.arch == Architecture::torchscript
+          ? nlohmann::json{{"arch", architecture_name(model.arch)}, {"path", model.script_path},
+                           {"si_parameters", model.si_parameters}, {"si_rtol", model.si_rtol},
+                           {"practical", model.practical}, {"loss", loss_name(model.loss)}}
+          : nlohmann::json{{"arch", architecture_name(model.arch)}, {"width", model.width},
+                           {"practical", model.practical}, {"head_norm", model.head_norm},
+                           {"loss", loss_name(model.loss)}, {"channels_last", model.channels_last}};
   return {
-      {"model",
-       {{"arch", architecture_name(model.arch)}, {"width", model.width}, {"practical", model.practical},
-        {"head_norm", model.head_norm}, {"loss", loss_name(model.loss)}, {"channels_last", model.channels_last}}},
+      {"model", model_json},
       {"data",
        {{"dataset", data.dataset}, {"path", data.path}, {"train_per_class", data.train_per_class},
         {"test_per_class", data.test_per_class}, {"random_crop", data.random_crop},
@@ -429,6 +483,8 @@ nlohmann::json TrainConfig::to_json() const {
 nlohmann::json TrainConfig::result_relevant_json() const {
   nlohmann::json j = to_json();
   j["train"].erase("checkpoint_seconds");
+  // The module's file is part of what produced the results: a checkpoint of another file's run is not resumed.
+  if (model.arch == Architecture::torchscript) j["model"]["file_crc32"] = file_crc32(model.script_path);
   return j;
 }
 
@@ -452,7 +508,8 @@ std::string TrainConfig::to_toml() const {
       else if (v.is_number_integer()) text = fmt::format("{}", v.get<long long>());
       else if (v.is_array()) {
         std::vector<std::string> parts;
-        for (const auto& e : v) parts.push_back(fmt::format("{}", e.get<long long>()));
+        for (const auto& e : v)
+          parts.push_back(e.is_string() ? quote(e.get<std::string>()) : fmt::format("{}", e.get<long long>()));
         text = fmt::format("[{}]", fmt::join(parts, ", "));
       }
       out += fmt::format("{} = {}\n", it.key(), text);
@@ -479,6 +536,24 @@ TrainConfig from_table(const toml::table& root, const std::string& source) {
   // time per step with oneDNN, 1 thread).
   c.model.channels_last = c.model.width >= kChannelsLastFromWidth;
   r.get("model", "channels_last", c.model.channels_last);
+  const bool has_path = r.get("model", "path", c.model.script_path);
+  const bool has_si = r.get_strings("model", "si_parameters", c.model.si_parameters);
+  const bool has_rtol = r.get("model", "si_rtol", c.model.si_rtol);
+  // Exactly the keys of the architecture: a value it does not use is an error, not ignored.
+  const bool torchscript = c.model.arch == Architecture::torchscript;
+  for (const auto& [key, given] : {std::pair<const char*, bool>{"path", has_path}, {"si_parameters", has_si},
+                                   {"si_rtol", has_rtol}})
+    if (given && !torchscript)
+      r.fail(*r.find("model", key), std::string("model.") + key,
+             fmt::format("is used only with model.arch = \"torchscript\" (your own module), not {}",
+                         architecture_name(c.model.arch)));
+  if (torchscript) {
+    for (const char* key : {"width", "head_norm", "channels_last"})
+      if (const toml::node* n = r.find("model", key))
+        r.fail(*n, std::string("model.") + key,
+               "is not used with model.arch = \"torchscript\" (the module defines its own architecture)");
+    c.model.channels_last = false;
+  }
 
   r.get("data", "dataset", c.data.dataset);
   r.get("data", "path", c.data.path);

@@ -1,6 +1,7 @@
 #include "idealgas/train/trainer.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
@@ -12,13 +13,18 @@
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/rng.hpp"
 #include "idealgas/gpu/torch_device.hpp"
-#include "idealgas/train/network.hpp"
+#include "idealgas/train/model.hpp"
 
 namespace idealgas::train {
 
 namespace {
 
 constexpr long long kCropPadding = 4;  // random crops: pad 4 pixels (black), crop 32x32 (App. G)
+// Sub-streams of LibTorch's global generator, which a user's module may draw from (dropout): reseeded before the
+// forward passes of every step and measurement, so that a resumed run draws the same masks and a measurement
+// changes nothing of the training. The built-in networks draw nothing from it.
+constexpr std::uint64_t kModuleRandomness = 0x6d6f64756c65ULL;  // "module"
+constexpr std::uint64_t kCheckSeed = 0;  // Python's check_scale_invariance(seed=0)
 
 // Threads are set from the config and never left to the environment (OMP_NUM_THREADS and friends). LibTorch
 // allows the inter-op pool to be sized once per process, before its first use.
@@ -62,7 +68,7 @@ struct Trainer::State {
   TrainConfig config;
   ProtocolParams protocol;
   at::Device device;
-  Network net;
+  std::unique_ptr<Model> model;
   at::Tensor train_x, train_y, test_x, test_y;  // [n, C, 32, 32] float, [n] int64
   at::Tensor black;                             // [1, C, 1, 1]: mean/std, minus the normalised black pixel
   at::Tensor w;                                 // [d] float64: master copy of the tracked parameters
@@ -73,7 +79,7 @@ struct Trainer::State {
   at::Tensor last_grad;  // [d] float64
 
   State(const TrainConfig& c, at::Device dev, const NetworkSpec& spec)
-      : config(c), protocol(c.protocol_params()), device(dev), net(spec, c.init_key(), c.head_key(), dev) {}
+      : config(c), protocol(c.protocol_params()), device(dev), model(make_model(spec, c.init_key(), c.head_key(), dev)) {}
 
   // Inputs and labels of batch `counter` of stream `key` (random crops from `crop_key` when enabled).
   std::pair<at::Tensor, at::Tensor> batch(std::uint64_t key, std::uint64_t crop_key, std::uint64_t counter) {
@@ -104,12 +110,12 @@ struct Trainer::State {
 
   // Gradient of the mean batch loss at the current weights, float64 [d]; the loss through *loss.
   at::Tensor batch_gradient(const at::Tensor& x, const at::Tensor& y, BatchNormMode mode, double* loss) {
-    net.zero_grad();
-    const at::Tensor l = net.loss(net.forward(x, mode), y);
+    model->zero_grad();
+    const at::Tensor l = model->loss(model->forward(x, mode), y);
     l.backward();
     *loss = l.item<double>();
-    at::Tensor g = net.flat_gradient();
-    net.zero_grad();
+    at::Tensor g = model->flat_gradient();
+    model->zero_grad();
     return g;
   }
 };
@@ -138,18 +144,18 @@ Trainer::Trainer(const TrainConfig& config, const TrainingData& data) {
 
   // Initial point: default init, SI weights rescaled jointly to norm 1 (sphere: to r); in practical mode the
   // other parameters keep their initial values.
-  s.w = s.net.flat_parameters();
-  const long long si = s.net.si_dim();
+  s.w = s.model->flat_parameters();
+  const long long si = s.model->si_dim();
   at::Tensor si_part = s.w.narrow(0, 0, si);
   const double target = s.protocol.kind == Protocol::fixed_sphere ? s.protocol.radius : 1.0;
   si_part.mul_(target / si_part.norm().item<double>());
-  s.net.set_flat_parameters(s.w);
+  s.model->set_flat_parameters(s.w);
 }
 
 Trainer::~Trainer() = default;
 
-long long Trainer::dim() const { return s_->net.dim(); }
-long long Trainer::si_dim() const { return s_->net.si_dim(); }
+long long Trainer::dim() const { return s_->model->dim(); }
+long long Trainer::si_dim() const { return s_->model->si_dim(); }
 long long Trainer::iteration() const { return s_->iteration; }
 double Trainer::norm_sq() const { return s_->w.dot(s_->w).item<double>(); }
 const ProtocolParams& Trainer::protocol() const { return s_->protocol; }
@@ -158,6 +164,7 @@ StepResult Trainer::step() {
   State& s = *s_;
   const std::uint64_t t = static_cast<std::uint64_t>(s.iteration + 1);
   const auto [x, y] = s.batch(s.sgd_key, s.augment_key, t);
+  at::manual_seed(derive_stream_key(s.sgd_key, {kModuleRandomness, t}));
   StepResult result;
   const at::Tensor g = s.batch_gradient(x, y, BatchNormMode::train, &result.loss);
   if (s.keep_grad) s.last_grad = g.clone();
@@ -179,7 +186,7 @@ StepResult Trainer::step() {
     return result;
   }
   result.record = apply_protocol_step(s.protocol, norm_sq, update, scale);
-  s.net.set_flat_parameters(s.w);
+  s.model->set_flat_parameters(s.w);
   s.iteration = static_cast<long long>(t);
   return result;
 }
@@ -187,20 +194,21 @@ StepResult Trainer::step() {
 FullBatchMetrics Trainer::train_metrics() {
   State& s = *s_;
   const long long n = s.train_x.size(0), chunk = s.config.measure.eval_chunk;
-  s.net.zero_grad();
+  at::manual_seed(derive_stream_key(s.measure_key, {kModuleRandomness, static_cast<std::uint64_t>(s.iteration), 0}));
+  s.model->zero_grad();
   double loss_sum = 0.0;
   long long correct = 0;
   for (long long start = 0; start < n; start += chunk) {
     const long long len = std::min(chunk, n - start);
     const at::Tensor x = s.train_x.narrow(0, start, len), y = s.train_y.narrow(0, start, len);
-    const at::Tensor logits = s.net.forward(x, BatchNormMode::train_no_track);
-    const at::Tensor l = s.net.loss_sum(logits, y);
+    const at::Tensor logits = s.model->forward(x, BatchNormMode::train_no_track);
+    const at::Tensor l = s.model->loss_sum(logits, y);
     (l / static_cast<double>(n)).backward();  // gradients accumulate over the chunks: the full-batch gradient
     loss_sum += l.item<double>();
     correct += logits.detach().argmax(1).eq(y).sum().item<std::int64_t>();
   }
-  s.full_grad = s.net.flat_gradient();
-  s.net.zero_grad();
+  s.full_grad = s.model->flat_gradient();
+  s.model->zero_grad();
   FullBatchMetrics m;
   m.loss = loss_sum / static_cast<double>(n);
   m.accuracy = static_cast<double>(correct) / static_cast<double>(n);
@@ -217,8 +225,8 @@ EvalMetrics Trainer::test_metrics() {
   for (long long start = 0; start < n; start += chunk) {
     const long long len = std::min(chunk, n - start);
     const at::Tensor x = s.test_x.narrow(0, start, len), y = s.test_y.narrow(0, start, len);
-    const at::Tensor logits = s.net.forward(x, BatchNormMode::eval);
-    loss_sum += s.net.loss_sum(logits, y).item<double>();
+    const at::Tensor logits = s.model->forward(x, BatchNormMode::eval);
+    loss_sum += s.model->loss_sum(logits, y).item<double>();
     correct += logits.argmax(1).eq(y).sum().item<std::int64_t>();
   }
   return {loss_sum / static_cast<double>(n), static_cast<double>(correct) / static_cast<double>(n)};
@@ -231,6 +239,7 @@ FreshTrSigma Trainer::fresh_tr_sigma(long long batches) {
   // Own streams keyed by the iteration: the training batches and crops are untouched.
   const std::uint64_t key = derive_stream_key(s.measure_key, {static_cast<std::uint64_t>(s.iteration), 0});
   const std::uint64_t crop_key = derive_stream_key(s.measure_key, {static_cast<std::uint64_t>(s.iteration), 1});
+  at::manual_seed(derive_stream_key(s.measure_key, {kModuleRandomness, static_cast<std::uint64_t>(s.iteration), 1}));
   double sum_dev = 0.0, sum_dev_sq = 0.0, sum_m = 0.0, sum_m_sq = 0.0;
   for (long long j = 0; j < batches; ++j) {
     const auto [x, y] = s.batch(key, crop_key, static_cast<std::uint64_t>(j));
@@ -267,35 +276,65 @@ std::vector<float> Trainer::weights_float() const {
   return std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + w.numel());
 }
 
-std::vector<float> Trainer::running_stats() const {
-  std::vector<float> out;
-  for (const at::Tensor& t : s_->net.running_stats()) {
-    const at::Tensor c = t.to(at::kCPU).contiguous();
-    out.insert(out.end(), c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-  }
-  return out;
-}
+std::vector<float> Trainer::running_stats() const { return s_->model->buffer_words(); }
 
 void Trainer::restore(long long iteration, const std::vector<double>& w, const std::vector<float>& running) {
   State& s = *s_;
-  long long running_size = 0;
-  for (const at::Tensor& t : s.net.running_stats()) running_size += t.numel();
-  if (static_cast<long long>(w.size()) != s.net.dim() || static_cast<long long>(running.size()) != running_size)
+  if (static_cast<long long>(w.size()) != s.model->dim() ||
+      static_cast<long long>(running.size()) != s.model->buffer_word_count())
     throw InputError(fmt::format("saved state holds {} weights and {} BatchNorm statistics; this network has {} and {}",
-                                 w.size(), running.size(), s.net.dim(), running_size));
+                                 w.size(), running.size(), s.model->dim(), s.model->buffer_word_count()));
   at::NoGradGuard no_grad;
   s.w = at::from_blob(const_cast<double*>(w.data()), {static_cast<long long>(w.size())}, at::kDouble)
             .clone()
             .to(s.device);
-  s.net.set_flat_parameters(s.w);
-  long long offset = 0;
-  for (at::Tensor& t : s.net.running_stats()) {
-    const at::Tensor src =
-        at::from_blob(const_cast<float*>(running.data()) + offset, t.sizes(), at::kFloat).clone().to(s.device);
-    t.copy_(src);
-    offset += t.numel();
-  }
+  s.model->set_flat_parameters(s.w);
+  s.model->set_buffer_words(running);
   s.iteration = iteration;
+}
+
+ScaleInvarianceReport Trainer::check_scale_invariance(const std::vector<double>& factors, double rtol,
+                                                      bool all_tracked) {
+  State& s = *s_;
+  Model& model = *s.model;
+  IDEALGAS_ASSERT(!factors.empty(), "check_scale_invariance needs factors");
+  const long long n = std::min<long long>(s.config.run.batch_size, s.train_x.size(0));
+  const at::Tensor x = s.train_x.narrow(0, 0, n);
+  const std::size_t tensors = all_tracked ? model.tracked().size() : model.si_tensors();
+  const long long scaled = all_tracked ? model.dim() : model.si_dim();
+  // Python's definition (scale_invariance.hpp): outputs under no_grad with batch statistics, the running
+  // statistics untouched; the parameters restored exactly afterwards (the float32 values came from s.w).
+  at::NoGradGuard no_grad;
+  const auto outputs = [&]() { return model.forward(x, BatchNormMode::train_no_track).reshape({-1}).to(at::kDouble); };
+  const auto outputs_seeded = [&]() {
+    at::manual_seed(kCheckSeed);  // identical dropout masks in every pass, as Python's check
+    return outputs();
+  };
+  const at::Tensor reference = outputs_seeded();
+  const double scale = reference.abs().max().item<double>();
+  if (!std::isfinite(scale))
+    throw InputError("the network's outputs at its initial parameters are not finite; the scale-invariance check "
+                     "cannot be made");
+  ScaleInvarianceReport report;
+  report.rtol = rtol;
+  report.tensors = static_cast<long long>(tensors);
+  report.d = scaled;
+  report.batch = n;
+  report.names.assign(model.tracked_names().begin(), model.tracked_names().begin() + static_cast<long>(tensors));
+  for (const double c : factors) {
+    at::Tensor w = s.w.clone();
+    w.narrow(0, 0, scaled).mul_(c);
+    model.set_flat_parameters(w);
+    const double diff = (outputs_seeded() - reference).abs().max().item<double>();
+    const double rel = scale > 0 ? diff / scale : (diff == 0 ? 0.0 : std::numeric_limits<double>::infinity());
+    report.per_factor.emplace_back(c, rel);
+    // NaN (a non-finite output) counts as the largest change.
+    report.max_rel_change =
+        std::max(report.max_rel_change, std::isnan(rel) ? std::numeric_limits<double>::infinity() : rel);
+  }
+  model.set_flat_parameters(s.w);
+  report.scale_invariant = report.max_rel_change <= rtol;
+  return report;
 }
 
 std::vector<double> Trainer::full_gradient() const {
@@ -313,18 +352,16 @@ std::vector<double> Trainer::last_gradient() const {
 }
 
 nlohmann::json Trainer::describe() const {
-  return {{"device", s_->device.str()},
-          {"threads", at::get_num_threads()},
-          {"interop_threads", at::get_num_interop_threads()},
-          {"libtorch", libtorch_version()},
-          {"cuda_available", libtorch_has_cuda()},
-          {"tf32", !torch_tf32_disabled()},
-          {"d", dim()},
-          {"si_d", si_dim()},
-          {"architecture", architecture_name(s_->net.spec().arch)},
-          {"width", s_->net.spec().width},
-          {"in_channels", s_->net.spec().in_channels},
-          {"classes", s_->net.spec().classes}};
+  nlohmann::json j = s_->model->describe();
+  j.update({{"device", s_->device.str()},
+            {"threads", at::get_num_threads()},
+            {"interop_threads", at::get_num_interop_threads()},
+            {"libtorch", libtorch_version()},
+            {"cuda_available", libtorch_has_cuda()},
+            {"tf32", !torch_tf32_disabled()},
+            {"d", dim()},
+            {"si_d", si_dim()}});
+  return j;
 }
 
 std::string libtorch_version() { return TORCH_VERSION; }

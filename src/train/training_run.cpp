@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 
 #include <dlfcn.h>
 #include <unistd.h>
@@ -114,6 +115,12 @@ class Run {
   Run(const TrainConfig& config, const RunOptions& options)
       : c_(config), o_(options), out_(options.out), data_(prepare_training_data(config)), trainer_(config, data_) {
     d_ = trainer_.dim();
+    // The user's own module must be scale-invariant in the parameters the protocol treats as such (built-in
+    // networks are by construction; tests/train/test_network.cpp).
+    if (c_.model.arch == Architecture::torchscript) {
+      scale_invariance_ = trainer_.check_scale_invariance(scale_invariance_factors(), c_.model.si_rtol, false);
+      require_scale_invariant(*scale_invariance_, fmt::format("model.path = '{}'", c_.model.script_path));
+    }
     check_memory(c_, d_, data_, &memory_bytes_);
     window_start_ = aligned_window_start(c_);
     logs_ = log_schedule(c_.run, c_.measure);
@@ -217,7 +224,8 @@ class Run {
               {"window_start", window_start_},
               {"paper_queue_first_push_after", paper_start_},
               {"decorrelated_queue_stride", decorrelated_stride_}}},
-            {"memory_estimate_bytes", memory_bytes_}};
+            {"memory_estimate_bytes", memory_bytes_},
+            {"scale_invariance", scale_invariance_ ? scale_invariance_->to_json() : nlohmann::json(nullptr)}};
   }
 
   void step() {
@@ -417,6 +425,7 @@ class Run {
   std::vector<long long> logs_;
   RunState state_;
   bool resumed_ = false;
+  std::optional<ScaleInvarianceReport> scale_invariance_;  // measured before training (TorchScript modules)
 };
 
 }  // namespace

@@ -11,15 +11,22 @@
 // a default-initialised linear layer rescaled to Frobenius norm head_norm (10 for cross-entropy, 1.5 for MSE).
 // practical = true is App. G's variant: affine BN (weight 1, bias 0 at start) and a trainable, default-initialised
 // head; the tracked parameters (radius, entropy, protocol step) are then all trainable parameters.
+//   torchscript  the user's own module, saved with torch.jit.script(model).save(path) (train/torchscript_model.hpp,
+//             docs/train.md "Your own model"): its forward takes [B, C, 32, 32] and returns logits [B, classes];
+//             the SI parameters are named (si_parameters) or found by the rule of torchscript_model.hpp, and
+//             checked numerically (train/scale_invariance.hpp) before training.
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "idealgas/train/scale_invariance.hpp"
 
 namespace idealgas::train {
 
-enum class Architecture { convnet, resnet18 };
+enum class Architecture { convnet, resnet18, torchscript };
 
-/// "convnet", "resnet18"; parse throws InputError naming the accepted values.
+/// "convnet", "resnet18", "torchscript"; parse throws InputError naming the accepted values.
 const char* architecture_name(Architecture a);
 Architecture parse_architecture(const std::string& name);
 
@@ -37,12 +44,18 @@ struct NetworkSpec {
   LossKind loss = LossKind::cross_entropy;
   bool channels_last = true;  // NHWC activations and weights (config default: on for width >= 8, where it was
                               // measured faster on CPU; bench/README.md)
+  // torchscript only (width, head_norm and channels_last are then unused):
+  std::string script_path;                 // the saved module (model.path)
+  std::vector<std::string> si_parameters;  // names as in named_parameters(); empty = found by the rule
+  double si_rtol = kScaleInvarianceRtol;   // largest relative output change accepted by the check
 };
 
-/// Number of scale-invariant parameters (all conv weights): convnet 9ck + 378k^2, resnet18 9ck + 2724k^2.
+/// Number of scale-invariant parameters (all conv weights): convnet 9ck + 378k^2, resnet18 9ck + 2724k^2
+/// (built-in architectures only; a TorchScript module's count is known once it is loaded).
 long long si_parameter_count(const NetworkSpec& spec);
 
-/// InputError unless width >= 1, in_channels >= 1, classes >= 2, head_norm > 0, and the SI count fits easily.
+/// InputError unless width >= 1, in_channels >= 1, classes >= 2, head_norm > 0, and the SI count fits easily;
+/// torchscript: a path, distinct non-empty SI names, si_rtol >= 0.
 void validate(const NetworkSpec& spec);
 
 }  // namespace idealgas::train

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "idealgas/protocol/protocol.hpp"
+#include "idealgas/train/scale_invariance.hpp"
 #include "idealgas/train/train_config.hpp"
 #include "idealgas/train/training_data.hpp"
 
@@ -77,7 +78,7 @@ class Trainer {
 
   std::vector<double> weights() const;       // [dim] double master copy
   std::vector<float> weights_float() const;  // [dim] as the network holds them (rounded to float32)
-  std::vector<float> running_stats() const;  // BatchNorm running means and variances, concatenated
+  std::vector<float> running_stats() const;  // the network's buffers as 32-bit words (Model::buffer_words)
   /// Restores a state written by weights() / running_stats() at `iteration` (InputError if the sizes differ).
   void restore(long long iteration, const std::vector<double>& w, const std::vector<float>& running_stats);
 
@@ -87,7 +88,12 @@ class Trainer {
   void keep_last_gradient(bool keep);
   std::vector<double> last_gradient() const;
 
-  /// Device, threads, dimensions, LibTorch version.
+  /// Scale invariance of the network at its current weights (train/scale_invariance.hpp), measured on the first
+  /// min(batch_size, n) training images: the SI parameters (all_tracked: every tracked parameter, the protocol's
+  /// w; the same unless practical) scaled by each factor. Weights and running statistics are left as they were.
+  ScaleInvarianceReport check_scale_invariance(const std::vector<double>& factors, double rtol, bool all_tracked);
+
+  /// Device, threads, dimensions, LibTorch version, and the architecture's own description.
   nlohmann::json describe() const;
 
  private:
