@@ -100,7 +100,7 @@ class Reader {
     const auto n = pod<std::uint64_t>();
     need(sizeof(T), n);
     std::vector<T> v(static_cast<std::size_t>(n));
-    std::memcpy(v.data(), data_.data() + pos_, static_cast<std::size_t>(n) * sizeof(T));
+    if (n > 0) std::memcpy(v.data(), data_.data() + pos_, static_cast<std::size_t>(n) * sizeof(T));  // data() may be null
     pos_ += static_cast<std::size_t>(n) * sizeof(T);
     return v;
   }

@@ -115,12 +115,18 @@ nlohmann::json stationary_summary(const TrainConfig& c, long long d, const RunSt
     else in.eta_eff = p.eta_eff;
     if (p.kind == Protocol::fixed_sphere) in.radius = p.radius;
     else in.lambda = p.lambda;
-    const theory::StationaryState th = theory::stationary_state(p.kind, in);
-    T = th.T;
-    r_sde = th.r;
-    r_discrete = th.r_discrete;
-    lambda_eff_sde = th.lambda_eff;
-    lambda_eff_discrete = th.lambda_eff_discrete;
+    // Hyperparameters that are valid but outside what the closed forms represent (a temperature below the
+    // smallest normal double) leave the run's measurements standing: no predictions, and a flag saying why.
+    try {
+      const theory::StationaryState th = theory::stationary_state(p.kind, in);
+      T = th.T;
+      r_sde = th.r;
+      r_discrete = th.r_discrete;
+      lambda_eff_sde = th.lambda_eff;
+      lambda_eff_discrete = th.lambda_eff_discrete;
+    } catch (const InputError& e) {
+      flags.push_back(fmt::format("no temperature or predictions: {}", e.what()));
+    }
   } else {
     flags.push_back(fmt::format("Tr Sigma = {} is not a positive number: no temperature or predictions", tr_sigma));
   }

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include <fmt/format.h>
 #include <toml++/toml.h>
@@ -418,6 +419,11 @@ void TrainConfig::validate() const {
   if (m.fresh_batches == 1) throw InputError("measure.fresh_batches must be 0 (off) or >= 2 (a variance needs two)");
   require_range("measure.queue_size", m.queue_size, 0, kMaxCount);
   if (m.queue_size == 1) throw InputError("measure.queue_size must be 0 (no entropy) or >= 2");
+  // The estimator needs k neighbours besides each snapshot, in both queues.
+  for (const auto& [key, size] : {std::pair<const char*, long long>{"measure.queue_size", m.queue_size},
+                                  {"measure.decorrelated_queue_size", m.decorrelated_queue_size}})
+    if (size > 0 && size <= m.entropy_k)
+      throw InputError(fmt::format("{} = {} must exceed measure.entropy_k = {} (or be 0)", key, size, m.entropy_k));
   require_range("measure.queue_stride", m.queue_stride, 1, kMaxCount);
   require_range("measure.decorrelated_queue_size", m.decorrelated_queue_size, 0, kMaxCount);
   if (m.decorrelated_queue_size == 1) throw InputError("measure.decorrelated_queue_size must be 0 (= queue_size) or >= 2");

@@ -167,6 +167,9 @@ class Run {
   void open_folder() {
     const fs::path ckpt = out_ / "checkpoint.bin";
     std::error_code ec;
+    // A checkpoint that is not a regular file (a FIFO would block the read for ever, a folder cannot be read).
+    if (fs::exists(ckpt, ec) && !fs::is_regular_file(ckpt, ec))
+      throw IoError(fmt::format("{} is not a regular file; remove it or choose another --out folder", ckpt.string()));
     if (!o_.restart && fs::exists(ckpt, ec)) {
       std::size_t running_size = trainer_.running_stats().size();
       LoadedCheckpoint loaded = load_checkpoint(ckpt.string(), c_.result_relevant_json(), d_,
@@ -430,10 +433,30 @@ class Run {
 
 }  // namespace
 
+namespace {
+
+// A folder that holds files but neither a run's checkpoint nor its config is someone else's (`--out /`, a folder of
+// results): refused before the lock file or anything else is written into it.
+void refuse_foreign_folder(const fs::path& out) {
+  std::error_code ec;
+  if (!fs::is_directory(out, ec) || fs::exists(out / "checkpoint.bin", ec) || fs::exists(out / "config.toml", ec))
+    return;
+  for (const fs::directory_entry& e : fs::directory_iterator(out, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name != ".lock" && name.find(".tmp.") == std::string::npos)  // the lock and killed writes' leftovers
+      throw InputError(fmt::format("--out {} holds files that are not an idealgas train run (e.g. {}); choose a new "
+                                   "or empty folder",
+                                   out.string(), name));
+  }
+}
+
+}  // namespace
+
 RunOutcome run_training(const TrainConfig& config, const RunOptions& options) {
   const fs::path out = require_output_folder("--out", options.out);
   config.validate();
   Run run(config, options);  // loads the data and builds the network: input errors surface before any write
+  refuse_foreign_folder(out);
   const RunFolderLock lock(out);
   remove_stale_temporaries(out);
   return run.run();
