@@ -41,13 +41,14 @@ BatchMeans::BatchMeans(long long n_samples, int n_batches) {
 bool BatchMeans::restore(const State& state) {
   if (state.expected < 1 || state.batches < 1 || state.batches > state.expected || state.count < 0 ||
       state.count > state.expected || state.fine_sums.size() != state.fine_counts.size() ||
+      state.batches > std::numeric_limits<int>::max() ||  // batches() is an int; batches * kFinePerBatch cannot wrap
       static_cast<long long>(state.fine_sums.size()) !=
           std::min<long long>(state.expected, state.batches * kFinePerBatch))
     return false;
   long long total = 0;
   for (long long c : state.fine_counts) {
-    if (c < 0) return false;
-    total += c;
+    // A crafted checkpoint can hold counts whose sum wraps; refuse it rather than overflow (fuzz_checkpoint).
+    if (c < 0 || __builtin_add_overflow(total, c, &total)) return false;
   }
   if (total != state.count) return false;
   s_ = state;

@@ -1,6 +1,7 @@
 // Integrated autocorrelation time and batch-means standard errors (measure/time_series.hpp) against AR(1)
 // processes with known answers: x_t = phi x_{t-1} + e_t has rho(t) = phi^t, so tau = (1 + phi)/(1 - phi) and
 // var(mean) -> tau var(x)/n (e.g. Sokal 1997). The SE must match the spread of the mean over replicas.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -8,6 +9,7 @@
 
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/rng.hpp"
+#include "idealgas/measure/batch_means.hpp"
 #include "idealgas/measure/time_series.hpp"
 
 namespace idealgas {
@@ -74,3 +76,26 @@ TEST(TimeSeries, FlagsDriftAndShortSeries) {
 
 }  // namespace
 }  // namespace idealgas
+
+// A checkpoint is read from disk: BatchMeans::restore must refuse an inconsistent state (fuzz_checkpoint found
+// counts whose sum wrapped past 2^63) instead of overflowing or accepting it.
+TEST(BatchMeansRestore, RefusesCountsWhoseSumWrapsAndBatchCountsBeyondAnInt) {
+  using idealgas::BatchMeans;
+  BatchMeans fresh(8, 2);
+  BatchMeans::State s = fresh.state();
+  ASSERT_EQ(s.fine_counts.size(), 8u);
+  s.count = 8;
+  std::fill(s.fine_counts.begin(), s.fine_counts.end(), 1);
+  BatchMeans restored;
+  EXPECT_TRUE(restored.restore(s));  // the consistent state is accepted
+  s.fine_counts[0] = 2234348365129187342LL;
+  s.fine_counts[1] = 8863084066665136129LL;  // the two counts of the fuzzer's input: their sum wraps
+  EXPECT_FALSE(restored.restore(s));
+  BatchMeans::State wide;
+  wide.expected = 1LL << 40;
+  wide.batches = 1LL << 33;  // more than an int holds
+  wide.fine_sums.assign(1, 0.0);
+  wide.fine_counts.assign(1, 0);
+  EXPECT_FALSE(restored.restore(wide));
+  EXPECT_EQ(restored.count(), 8);  // unchanged by the refused states
+}
