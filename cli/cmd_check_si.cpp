@@ -73,9 +73,7 @@ void run_check_si(const CheckSiOptions& o) {
 
 void setup_check_si(CLI::App& app) {
   auto o = std::make_shared<CheckSiOptions>();
-  CLI::App* cmd = app.add_subcommand(
-      "check-si", "Measure whether a network (built-in or your TorchScript module) is scale-invariant in its SI "
-                  "parameters: largest relative output change over scaling factors (docs/train.md)");
+  CLI::App* cmd = app.add_subcommand("check-si", kCheckSiSummary);
   cmd->add_option("config", o->config, "TOML configuration as for idealgas train (its [model] and [data])");
   cmd->add_option("--preset", o->preset, "Start from a named configuration of idealgas train");
   cmd->add_option("--model", o->model, "A TorchScript module (torch.jit.script(model).save(path)); short for --set "

@@ -16,7 +16,6 @@
 #include "commands.hpp"
 #include "parse_args.hpp"
 #include "idealgas/core/error.hpp"
-#include "idealgas/gpu/torch_gram.hpp"
 #include "idealgas/measure/entropy_estimate.hpp"
 #include "idealgas/measure/npy_stream.hpp"
 
@@ -94,7 +93,7 @@ void run_entropy(const EntropyCliOptions& opt) {
       throw InputError(fmt::format("--device '{}' runs the Gram products, which --naive does not compute; drop one "
                                    "of them",
                                    opt.device));
-    products = make_torch_gram_products("--device", opt.device);  // InputError for an unknown or unusable device
+    products = device_gram_products("--device", opt.device);  // InputError for an unknown or unusable device
     o.gram_products = products.get();
   }
   const NpyLayout layout = read_npy_layout(opt.file);

@@ -63,7 +63,7 @@ void run_simulate_iso(const SimulateIsoOptions& o) {
               value_se(row, "r_mean", "r_se").c_str(), value_se(row, "S_sphere", "S_sphere_se").c_str(),
               value_se(row, "Z", "Z_se").c_str());
   std::printf("results: %s/summary.json, summary.csv (%.1f s)\n", run.out.c_str(), r.wall_seconds);
-  if (r.diverged) throw DivergenceError(r.summary["divergence"].get<std::string>());
+  if (r.diverged) throw DivergenceError("the run diverged: " + r.summary["divergence"].get<std::string>());
 }
 
 }  // namespace

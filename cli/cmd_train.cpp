@@ -115,7 +115,7 @@ void run_train(const TrainOptions& o) {
   switch (outcome.status) {
     case train::RunStatus::finished: print_summary(outcome.summary, out); return;
     case train::RunStatus::diverged:
-      throw DivergenceError(fmt::format("{}; outputs in {}", outcome.message, out));
+      throw DivergenceError(fmt::format("the run diverged: {}; outputs in {}", outcome.message, out));
   }
 }
 
@@ -123,8 +123,7 @@ void run_train(const TrainOptions& o) {
 
 void setup_train(CLI::App& app) {
   auto o = std::make_shared<TrainOptions>();
-  CLI::App* train = app.add_subcommand(
-      "train", "Train a scale-invariant network with one protocol and measure its stationary state (docs/train.md)");
+  CLI::App* train = app.add_subcommand("train", kTrainSummary);
   train->add_option("config", o->config, "TOML configuration (sections model, data, protocol, train, measure)");
   train->add_option("--preset", o->preset, "Start from a named configuration (--list-presets); CONFIG and --set "
                                            "override it");

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "parse_args.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/interrupt.hpp"
 #include "idealgas/train/train_job_kind.hpp"
@@ -30,6 +31,17 @@ JobKinds job_kinds() { return JobKinds{{&iso_job_kind(), &train::train_job_kind(
 }  // namespace idealgas::cli
 
 int main(int argc, char** argv) {
+  // First thing: a signal during the CLI setup is then reported like any other (one before main, while the dynamic
+  // loader maps LibTorch, still kills the process with 128 + signal; nothing has been written by then).
+  idealgas::install_interrupt_handlers();
+#if !IDEALGAS_CLI_WITH_TORCH
+  try {
+    idealgas::cli::run_torch_program_if_needed(argc, argv);  // returns unless the command needs LibTorch
+  } catch (const idealgas::Error& e) {
+    std::fprintf(stderr, "idealgas: error: %s\n", e.what());
+    return idealgas::cli::kExitBadInput;
+  }
+#endif
   CLI::App app{"idealgas: SGD on scale-invariant models as an ideal gas (theory, simulation, entropy, checks)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "idealgas 0.1.0");
@@ -40,12 +52,16 @@ int main(int argc, char** argv) {
   idealgas::cli::setup_simulate(app);
   idealgas::cli::setup_sweep(app);
   idealgas::cli::setup_analyze(app);
+#if IDEALGAS_CLI_WITH_TORCH
   idealgas::cli::setup_train(app);
   idealgas::cli::setup_check_si(app);
+#else
+  idealgas::cli::setup_torch_forwarding(app);
+#endif
   using namespace idealgas::cli;
+  refuse_empty_values(app);
   idealgas::cli::g_invocation = "idealgas";
   for (int k = 1; k < argc; ++k) idealgas::cli::g_invocation += " " + shell_quote(argv[k]);
-  idealgas::install_interrupt_handlers();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -57,7 +73,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "idealgas: interrupted: %s\n", e.what());
     return kExitInterrupted;
   } catch (const idealgas::DivergenceError& e) {
-    std::fprintf(stderr, "idealgas: run diverged: %s\n", e.what());
+    // Exit 3: the command finished, but some result is missing (a divergence, a failed or unfinished configuration);
+    // the message says which.
+    std::fprintf(stderr, "idealgas: incomplete: %s\n", e.what());
     return kExitDiverged;
   } catch (const idealgas::Error& e) {  // bad input or unreadable/unwritable file
     std::fprintf(stderr, "idealgas: error: %s\n", e.what());

@@ -1,16 +1,39 @@
 #include "parse_args.hpp"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <regex>
 
+#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "idealgas/core/error.hpp"
 
 namespace idealgas::cli {
+
+void refuse_empty_values(CLI::App& app) {
+  for (CLI::Option* opt : app.get_options()) {
+    if (opt->get_expected_min() == 0) continue;  // a flag without a value
+    std::string name = opt->get_name();
+    const bool positional = name.rfind('-', 0) != 0;
+    if (positional)  // as the usage line shows it: FILE, DIR, CONFIG
+      for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    // Thrown from inside CLI11's parse: an idealgas::InputError is not one of CLI11's errors, so it reaches main's
+    // handler (one line, exit 2) instead of CLI11's own message and exit code.
+    opt->check(CLI::Validator(
+        [name, positional](std::string& value) -> std::string {
+          if (value.empty())
+            throw InputError(positional ? fmt::format("{} is empty: give a value", name)
+                                        : fmt::format("{} is empty: give a value, or leave {} out", name, name));
+          return {};
+        },
+        ""));
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) refuse_empty_values(*sub);
+}
 
 std::uint64_t parse_count(const std::string& flag, const std::string& text, std::uint64_t lo, std::uint64_t hi,
                           bool allow_exact_float) {

@@ -5,7 +5,15 @@
 #include <cstdint>
 #include <string>
 
+namespace CLI {
+class App;
+}
+
 namespace idealgas::cli {
+
+/// Every option of `app` and of its subcommands (recursively) that takes a value refuses an empty one ("--shard ''",
+/// "analyze ''") with one line naming it, exit 2: an empty value is a mistake, never "not given".
+void refuse_empty_values(CLI::App& app);
 
 /// A non-negative integer in [lo, hi] written in decimal digits (no sign, point, exponent or spaces). With
 /// `allow_exact_float`, a float literal that is exactly an integer a double holds ("1e6") is accepted too.

@@ -8,9 +8,8 @@
 #include <cstring>
 #include <string>
 
-#include <zlib.h>
-
 #include "fuzz_input_file.hpp"
+#include "idealgas/core/crc32.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/simulate/iso_grid.hpp"
 
@@ -41,7 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   const idealgas::Protocol protocol = static_cast<idealgas::Protocol>(data[0] % 3);
   std::string bytes(kMagic, sizeof kMagic);
-  const std::uint32_t crc = static_cast<std::uint32_t>(crc32(0L, data + 1, static_cast<uInt>(size - 1)));
+  const std::uint32_t crc = idealgas::crc32_of(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
   bytes.append(reinterpret_cast<const char*>(&crc), sizeof crc);
   bytes.append(reinterpret_cast<const char*>(data + 1), size - 1);
   const std::string& path = file.write(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());

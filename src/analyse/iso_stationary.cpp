@@ -60,23 +60,12 @@ IsoStationaryTable iso_stationary_table(const IsoGrid& grid) {
     row.j = w.j;
     row.sigma2 = config.sigma2;  // the isotropic model's, exact
     row.sigma2_se = 0.0;
-    theory::StationaryInputs in;
-    in.sigma2 = config.sigma2;
-    in.d = config.d;
-    switch (t.protocol) {
-      case Protocol::fixed_lr:
-        row.eta = in.eta = w.protocol.eta;
-        row.lambda = in.lambda = w.protocol.lambda;
-        break;
-      case Protocol::fixed_elr:
-        row.eta = in.eta_eff = w.protocol.eta_eff;
-        row.lambda = in.lambda = w.protocol.lambda;
-        break;
-      case Protocol::fixed_sphere:
-        row.eta = in.eta_eff = w.protocol.eta_eff;
-        row.radius = in.radius = w.protocol.radius;
-        break;
-    }
+    const theory::StationaryInputs in = theory::stationary_inputs(w.protocol, config.d, config.sigma2);
+    row.eta = w.protocol.first();  // eta (lr) or eta_eff (elr, sphere)
+    if (sphere)
+      row.radius = w.protocol.radius;
+    else
+      row.lambda = w.protocol.lambda;
     row.iterations = static_cast<double>(ws.iterations);
     row.burn_in = static_cast<double>(ws.window_start());
     row.window = static_cast<double>(ws.window());
@@ -96,6 +85,9 @@ IsoStationaryTable iso_stationary_table(const IsoGrid& grid) {
     std::string& flags = row.flags;
     const double tau = ws.tau();
     if (ws.capped) add_flag(flags, "capped_by_max_iterations");
+    // Weight decay factor 1 - eta lambda <= 0: the closed forms (eta lambda << 1) do not describe this dynamics.
+    if (t.protocol == Protocol::fixed_lr && w.protocol.eta * w.protocol.lambda >= 1.0)
+      add_flag(flags, "eta_lambda_at_least_1");
     if (static_cast<double>(ws.window_start()) < kMinBurnInRelaxations * tau) add_flag(flags, "burn_in_under_5_tau");
     if (static_cast<double>(ws.window()) < kMinWindowRelaxations * tau) add_flag(flags, "window_under_50_tau");
     if (static_cast<double>(ws.queue_stride) < ws.tau_angular) add_flag(flags, "snapshots_closer_than_tau_angular");

@@ -17,6 +17,7 @@
 
 #include "entropy_finish.hpp"
 #include "idealgas/core/error.hpp"
+#include "idealgas/core/memory.hpp"
 #include "idealgas/measure/batch_means.hpp"
 #include "idealgas/measure/exact_distance.hpp"
 #include "idealgas/measure/gram_products.hpp"
@@ -644,9 +645,9 @@ EntropyEstimate run(const Samples& src, const EntropyOptions& o) {
 }  // namespace
 
 std::size_t default_entropy_budget_bytes() {
-  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
-  if (pages <= 0 || page <= 0) return std::size_t{4} << 30;
-  return static_cast<std::size_t>(pages) * static_cast<std::size_t>(page) / 2;
+  const double physical = physical_memory_bytes();
+  if (physical <= 0.0) return std::size_t{4} << 30;
+  return static_cast<std::size_t>(physical / 2);
 }
 
 EntropyEstimate estimate_entropy_named(const char* who, const double* samples, std::size_t n, std::size_t dim,

@@ -15,6 +15,7 @@
 #include "idealgas/core/checked.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/suggest.hpp"
+#include "idealgas/theory/ideal_gas.hpp"
 
 namespace idealgas {
 
@@ -118,6 +119,7 @@ void IsoConfig::validate() const {
   require_range("radius", radius);
   require_non_negative("checkpoint_seconds", checkpoint_seconds);
   validate_schedule(schedule);
+  require_closed_forms_defined();
   // Every configuration of a grid holds its snapshot queue at the end of the run: refuse what cannot fit, before
   // anything runs (an allocation failure deep inside the parallel loop would be no way to say it).
   const long long queue = schedule.kind == ScheduleKind::paper ? schedule.queue_size : schedule.snapshots;
@@ -129,6 +131,31 @@ void IsoConfig::validate() const {
                                  "doubles per configuration), more than the {} GB this job allows; lower d, grid or "
                                  "the number of snapshots",
                                  grid, grid, d, bytes / 1e9, queue, d, kMaxQueueBytes / 1'000'000'000));
+}
+
+void IsoConfig::require_closed_forms_defined() const {
+  // Every result row carries the closed-form predictions at its hyperparameters; where they underflow or overflow
+  // (eta = lambda = 1e-300: T = 0) the run could not be summarised, so refuse it before anything is written. The
+  // predictions are monotone in each hyperparameter, so the grid's corners are the extremes.
+  for (Protocol p : protocols) {
+    const LogRange& first = p == Protocol::fixed_lr ? eta : eta_eff;
+    const LogRange& second = p == Protocol::fixed_sphere ? radius : lambda;
+    for (double a : {first.lo, first.hi})
+      for (double b : {second.lo, second.hi}) {
+        const ProtocolParams params = ProtocolParams::make(p, a, b);
+        try {
+          const theory::StationaryState s = theory::stationary_state(p, theory::stationary_inputs(params, d, sigma2));
+          for (double v : {s.T, s.U, s.S})  // lr, elr: r; sphere: lambda_eff (the other one is NaN by design)
+            if (!std::isfinite(v)) throw InputError(fmt::format("T, U or S is {}", v));
+          if (std::isinf(s.r) || std::isinf(s.lambda_eff)) throw InputError("r or lambda_eff is infinite");
+        } catch (const InputError& e) {
+          throw InputError(fmt::format("{} with {} = {}, {} = {}, d = {}, sigma2 = {} is outside the range of the closed "
+                                       "forms every result is compared with ({}); choose less extreme values",
+                                       protocol_name(p), p == Protocol::fixed_lr ? "eta" : "eta_eff", a,
+                                       p == Protocol::fixed_sphere ? "radius" : "lambda", b, d, sigma2, e.what()));
+        }
+      }
+  }
 }
 
 nlohmann::json IsoConfig::to_json() const {
@@ -306,6 +333,13 @@ IsoConfig read_config(const toml::table& table, const std::string& source, Form 
     else c.eta_eff = {first, first};
     if (point_protocol == Protocol::fixed_sphere) c.radius = {second, second};
     else c.lambda = {second, second};
+  }
+  // Values that read fine one by one but not together (ranges, schedule arithmetic, memory, the closed forms'
+  // range): named with the file they came from, like every error above.
+  try {
+    c.validate();
+  } catch (const InputError& e) {
+    throw InputError(fmt::format("{}: {}", source, e.what()));
   }
   return c;
 }

@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 #include <omp.h>
-#include <zlib.h>
 
 #include "idealgas/core/atomic_file.hpp"
+#include "idealgas/core/checkpoint_file.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/rng.hpp"
 #include "idealgas/measure/spherical_entropy.hpp"
@@ -202,95 +202,32 @@ namespace {
 
 constexpr char kCheckpointMagic[8] = {'I', 'G', 'I', 'S', 'O', 'C', 'K', '2'};
 
-class Writer {
- public:
-  template <class T>
-  void pod(const T& v) {
-    buf_.append(reinterpret_cast<const char*>(&v), sizeof(T));
-  }
-  template <class T>
-  void vec(const std::vector<T>& v) {
-    pod<std::uint64_t>(v.size());
-    buf_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
-  }
-  void str(const std::string& s) {
-    pod<std::uint64_t>(s.size());
-    buf_.append(s);
-  }
-  void batch(const BatchMeans& b) {
-    const BatchMeans::State& s = b.state();
-    pod(s.expected);
-    pod(s.count);
-    pod(s.batches);
-    pod(s.sum_sq);
-    vec(s.fine_sums);
-    vec(s.fine_counts);
-  }
-  std::string& buffer() { return buf_; }
+void write_batch(CheckpointWriter& out, const BatchMeans& b) {
+  const BatchMeans::State& s = b.state();
+  out.pod(s.expected);
+  out.pod(s.count);
+  out.pod(s.batches);
+  out.pod(s.sum_sq);
+  out.vec(s.fine_sums);
+  out.vec(s.fine_counts);
+}
 
- private:
-  std::string buf_;
-};
-
-class Reader {
- public:
-  Reader(const std::string& data, std::string path) : data_(data), path_(std::move(path)) {}
-  template <class T>
-  T pod() {
-    need(sizeof(T));
-    T v;
-    std::memcpy(&v, data_.data() + pos_, sizeof(T));
-    pos_ += sizeof(T);
-    return v;
-  }
-  template <class T>
-  std::vector<T> vec() {
-    const auto n = pod<std::uint64_t>();
-    if (n > (data_.size() - pos_) / sizeof(T)) corrupt();  // also keeps n * sizeof(T) from wrapping
-    need(n * sizeof(T));
-    std::vector<T> v(n);
-    if (n > 0) std::memcpy(v.data(), data_.data() + pos_, n * sizeof(T));  // an empty vector's data() may be null
-    pos_ += n * sizeof(T);
-    return v;
-  }
-  std::string str() {
-    const auto n = pod<std::uint64_t>();
-    need(n);
-    std::string s = data_.substr(pos_, n);
-    pos_ += n;
-    return s;
-  }
-  /// Restores into `b`, which was built for this walker's schedule: the saved state must match it.
-  void batch(BatchMeans& b) {
-    BatchMeans::State s;
-    s.expected = pod<long long>();
-    s.count = pod<long long>();
-    s.batches = pod<long long>();
-    s.sum_sq = pod<double>();
-    s.fine_sums = vec<double>();
-    s.fine_counts = vec<long long>();
-    if (s.expected != b.expected() || s.batches != b.batches() || !b.restore(s)) corrupt();
-  }
-  bool at_end() const { return pos_ == data_.size(); }
-  [[noreturn]] void corrupt() const {
-    throw IoError(fmt::format("checkpoint {} is truncated or corrupt; delete it to restart this protocol from "
-                              "iteration 0",
-                              path_));
-  }
-
- private:
-  void need(std::size_t n) const {
-    if (pos_ + n > data_.size() || pos_ + n < pos_) corrupt();
-  }
-  const std::string& data_;
-  std::string path_;
-  std::size_t pos_ = 0;
-};
+/// Restores into `b`, which was built for this walker's schedule: the saved state must match it.
+void read_batch(CheckpointReader& in, BatchMeans& b) {
+  BatchMeans::State s;
+  s.expected = in.pod<long long>();
+  s.count = in.pod<long long>();
+  s.batches = in.pod<long long>();
+  s.sum_sq = in.pod<double>();
+  s.fine_sums = in.vec<double>();
+  s.fine_counts = in.vec<long long>();
+  if (s.expected != b.expected() || s.batches != b.batches() || !b.restore(s)) in.corrupt("batch means");
+}
 
 }  // namespace
 
 void IsoGrid::save_checkpoint(const std::string& path) const {
-  Writer out;
+  CheckpointWriter out;
   out.str(config_.result_relevant_json().dump());
   out.pod(static_cast<int>(protocol_));
   out.pod(iteration_);
@@ -300,7 +237,7 @@ void IsoGrid::save_checkpoint(const std::string& path) const {
     out.str(w.divergence);
     out.str(w.entropy_error);
     out.vec(w.w);
-    for (const BatchMeans* b : {&w.loss, &w.radius, &w.radius_sq, &w.grad_norm_sq, &w.lambda_eff}) out.batch(*b);
+    for (const BatchMeans* b : {&w.loss, &w.radius, &w.radius_sq, &w.grad_norm_sq, &w.lambda_eff}) write_batch(out, *b);
     out.vec(w.queue);
     out.pod(w.queue_pushes);
     out.vec(w.entropy_sphere);
@@ -310,27 +247,11 @@ void IsoGrid::save_checkpoint(const std::string& path) const {
     out.vec(w.entropy_sub_total);
     out.pod(w.duplicates);
   }
-  const std::string& body = out.buffer();
-  const std::uint32_t crc = static_cast<std::uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size())));
-  std::string file(kCheckpointMagic, sizeof kCheckpointMagic);
-  file.append(reinterpret_cast<const char*>(&crc), sizeof crc);
-  file.append(body);
-  write_file_atomically(path, file);
+  out.write(path, kCheckpointMagic);
 }
 
 IsoGrid IsoGrid::load_checkpoint(const std::string& path, const IsoConfig& config, Protocol protocol) {
-  const std::string file = read_file(path);
-  const std::size_t header = sizeof kCheckpointMagic + sizeof(std::uint32_t);
-  if (file.size() < header || std::memcmp(file.data(), kCheckpointMagic, sizeof kCheckpointMagic) != 0)
-    throw IoError(fmt::format("{} is not an idealgas iso checkpoint (bad magic); delete it to restart", path));
-  std::uint32_t crc_stored;
-  std::memcpy(&crc_stored, file.data() + sizeof kCheckpointMagic, sizeof crc_stored);
-  const std::string body = file.substr(header);
-  const auto crc = static_cast<std::uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(body.data()), static_cast<uInt>(body.size())));
-  Reader in(body, path);
-  if (crc != crc_stored) in.corrupt();
+  CheckpointReader in(path, kCheckpointMagic, "iso", "delete it to restart this protocol from iteration 0");
 
   IsoGrid grid(config, protocol);
   const nlohmann::json saved = nlohmann::json::parse(in.str(), nullptr, false);
@@ -359,7 +280,7 @@ IsoGrid IsoGrid::load_checkpoint(const std::string& path, const IsoConfig& confi
     w.entropy_error = in.str();
     w.w = in.vec<double>();
     if (w.w.size() != static_cast<std::size_t>(config.d)) in.corrupt();
-    for (BatchMeans* b : {&w.loss, &w.radius, &w.radius_sq, &w.grad_norm_sq, &w.lambda_eff}) in.batch(*b);
+    for (BatchMeans* b : {&w.loss, &w.radius, &w.radius_sq, &w.grad_norm_sq, &w.lambda_eff}) read_batch(in, *b);
     w.queue = in.vec<double>();
     if (!w.queue.empty() && w.queue.size() != static_cast<std::size_t>(s.queue_size * config.d)) in.corrupt();
     w.queue_pushes = in.pod<long long>();

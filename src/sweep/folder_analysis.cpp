@@ -80,7 +80,12 @@ FolderAnalysis analyse_folder(const fs::path& dir, const std::vector<fs::path>& 
     const std::vector<SweepConfiguration> configs = expand_grid(grid, kind);
     std::vector<fs::path> dirs = {dir};
     for (const fs::path& o : others) {
-      adopt_sweep_grid(dir, read_sweep_grid(o), configs, kinds);  // the same grid, else refused
+      for (const fs::path& seen : dirs)
+        if (fs::equivalent(o, seen, ec))
+          throw InputError(fmt::format("{} is listed twice (as {}); list each folder once", o.string(), seen.string()));
+      // The shard's own configurations against this folder's grid (DIR has its grid.toml: nothing is written).
+      const GridConfig g = read_sweep_grid(o);
+      adopt_sweep_grid(dir, g, expand_grid(g, kinds.find(g.kind, g.source)), kinds);
       dirs.push_back(o);
     }
     out.sweep = collect_sweep(dirs, grid, configs);

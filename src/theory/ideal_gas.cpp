@@ -112,6 +112,27 @@ RelaxationTimes relaxation_times(const ProtocolParams& p, double tr_sigma) {
 
 double gas_constant(long long d) { return 0.5 * static_cast<double>(require_dimension("--d", d) - 1); }
 
+StationaryInputs stationary_inputs(const ProtocolParams& protocol, long long d, double sigma2) {
+  StationaryInputs in;
+  in.sigma2 = sigma2;
+  in.d = d;
+  switch (protocol.kind) {
+    case Protocol::fixed_lr:
+      in.eta = protocol.eta;
+      in.lambda = protocol.lambda;
+      break;
+    case Protocol::fixed_elr:
+      in.eta_eff = protocol.eta_eff;
+      in.lambda = protocol.lambda;
+      break;
+    case Protocol::fixed_sphere:
+      in.eta_eff = protocol.eta_eff;
+      in.radius = protocol.radius;
+      break;
+  }
+  return in;
+}
+
 StationaryState stationary_state(Protocol p, const StationaryInputs& in) {
   StationaryState s;
   s.protocol = p;

@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "idealgas/core/atomic_file.hpp"
-#include "idealgas/core/crc32.hpp"
+#include "idealgas/core/checkpoint_file.hpp"
 #include "idealgas/core/error.hpp"
 
 namespace idealgas::train {
@@ -56,93 +56,26 @@ namespace {
 
 constexpr char kMagic[8] = {'I', 'G', 'T', 'R', 'A', 'I', 'N', '1'};
 
-class Writer {
- public:
-  template <class T>
-  void pod(const T& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    buf_.append(reinterpret_cast<const char*>(&v), sizeof(T));
-  }
-  template <class T>
-  void vec(const std::vector<T>& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    pod<std::uint64_t>(v.size());
-    buf_.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
-  }
-  void str(const std::string& s) {
-    pod<std::uint64_t>(s.size());
-    buf_.append(s);
-  }
-  void series(const BlockSeries& b) {
-    vec(b.means);
-    pod(b.sum);
-    pod(b.count);
-  }
-  std::string& buffer() { return buf_; }
+void write_series(CheckpointWriter& out, const BlockSeries& b) {
+  out.vec(b.means);
+  out.pod(b.sum);
+  out.pod(b.count);
+}
 
- private:
-  std::string buf_;
-};
-
-class Reader {
- public:
-  Reader(const std::string& data, std::size_t pos, std::string path) : data_(data), pos_(pos), path_(std::move(path)) {}
-  template <class T>
-  T pod() {
-    need(sizeof(T), 1);
-    T v;
-    std::memcpy(&v, data_.data() + pos_, sizeof(T));
-    pos_ += sizeof(T);
-    return v;
-  }
-  template <class T>
-  std::vector<T> vec() {
-    const auto n = pod<std::uint64_t>();
-    need(sizeof(T), n);
-    std::vector<T> v(static_cast<std::size_t>(n));
-    if (n > 0) std::memcpy(v.data(), data_.data() + pos_, static_cast<std::size_t>(n) * sizeof(T));  // data() may be null
-    pos_ += static_cast<std::size_t>(n) * sizeof(T);
-    return v;
-  }
-  std::string str() {
-    const auto n = pod<std::uint64_t>();
-    need(1, n);
-    std::string s = data_.substr(pos_, static_cast<std::size_t>(n));
-    pos_ += static_cast<std::size_t>(n);
-    return s;
-  }
-  BlockSeries series() {
-    BlockSeries b;
-    b.means = vec<double>();
-    b.sum = pod<double>();
-    b.count = pod<long long>();
-    if (b.count < 0) corrupt("negative block count");
-    return b;
-  }
-  bool at_end() const { return pos_ == data_.size(); }
-  [[noreturn]] void corrupt(const std::string& what) const {
-    throw IoError(fmt::format("checkpoint {} is corrupt ({}); delete it, or pass --restart to start over", path_, what));
-  }
-
- private:
-  // Room for n items of `size` bytes, with the product checked (a crafted length must not wrap).
-  void need(std::size_t size, std::uint64_t n) const {
-    std::uint64_t bytes;
-    if (__builtin_mul_overflow(static_cast<std::uint64_t>(size), n, &bytes) || bytes > data_.size() - pos_)
-      corrupt("truncated");
-  }
-  const std::string& data_;
-  std::size_t pos_;
-  std::string path_;
-};
-
-std::uint32_t crc_of(const char* p, std::size_t n) { return crc32_of(std::string_view(p, n)); }
+BlockSeries read_series(CheckpointReader& in) {
+  BlockSeries b;
+  b.means = in.vec<double>();
+  b.sum = in.pod<double>();
+  b.count = in.pod<long long>();
+  if (b.count < 0) in.corrupt("negative block count");
+  return b;
+}
 
 }  // namespace
 
 void save_checkpoint(const std::string& path, const nlohmann::json& config, const std::vector<double>& weights,
                      const std::vector<float>& running_stats, const RunState& s) {
-  Writer out;
+  CheckpointWriter out;
   out.str(config.dump());
   out.pod(s.iteration);
   out.vec(weights);
@@ -156,7 +89,7 @@ void save_checkpoint(const std::string& path, const nlohmann::json& config, cons
   out.pod(s.interval_u_sum);
   out.pod(s.interval_lambda_eff_sum);
   out.pod(s.interval_count);
-  for (const BlockSeries* b : {&s.loss, &s.radius, &s.radius_sq, &s.grad_sq_unit, &s.lambda_eff}) out.series(*b);
+  for (const BlockSeries* b : {&s.loss, &s.radius, &s.radius_sq, &s.grad_sq_unit, &s.lambda_eff}) write_series(out, *b);
   for (const SnapshotRing* q : {&s.paper_queue, &s.decorrelated_queue}) {
     out.pod(q->pushes());
     out.vec(q->enabled() ? q->ordered_rows() : std::vector<float>{});
@@ -164,25 +97,12 @@ void save_checkpoint(const std::string& path, const nlohmann::json& config, cons
   out.str(s.entropy_error);
   out.pod(s.seconds_training);
   out.pod(s.seconds_measuring);
-  const std::string& body = out.buffer();
-  std::string file(kMagic, sizeof kMagic);
-  const std::uint32_t crc = crc_of(body.data(), body.size());
-  file.append(reinterpret_cast<const char*>(&crc), sizeof crc);
-  file.append(body);
-  write_file_atomically(path, file);
+  out.write(path, kMagic);
 }
 
 LoadedCheckpoint load_checkpoint(const std::string& path, const nlohmann::json& config, long long dim,
                                  long long running_size, long long iterations, const RunState& ring_template) {
-  const std::string file = read_file(path);
-  const std::size_t header = sizeof kMagic + sizeof(std::uint32_t);
-  if (file.size() < header || std::memcmp(file.data(), kMagic, sizeof kMagic) != 0)
-    throw IoError(fmt::format("{} is not an idealgas train checkpoint (bad magic); delete it or pass --restart", path));
-  std::uint32_t stored;
-  std::memcpy(&stored, file.data() + sizeof kMagic, sizeof stored);
-  Reader in(file, header, path);
-  if (crc_of(file.data() + header, file.size() - header) != stored) in.corrupt("CRC mismatch");
-
+  CheckpointReader in(path, kMagic, "train", "delete it, or pass --restart to start over");
   const nlohmann::json saved = nlohmann::json::parse(in.str(), nullptr, false);
   if (saved.is_discarded()) in.corrupt("unreadable configuration");
   if (saved != config) {
@@ -221,7 +141,7 @@ LoadedCheckpoint load_checkpoint(const std::string& path, const nlohmann::json& 
   s.interval_count = in.pod<long long>();
   if (s.block_count < 0 || s.interval_count < 0 || s.block_count > s.iteration || s.interval_count > s.iteration)
     in.corrupt("implausible counters");
-  for (BlockSeries* b : {&s.loss, &s.radius, &s.radius_sq, &s.grad_sq_unit, &s.lambda_eff}) *b = in.series();
+  for (BlockSeries* b : {&s.loss, &s.radius, &s.radius_sq, &s.grad_sq_unit, &s.lambda_eff}) *b = read_series(in);
   s.paper_queue = ring_template.paper_queue;
   s.decorrelated_queue = ring_template.decorrelated_queue;
   for (SnapshotRing* q : {&s.paper_queue, &s.decorrelated_queue}) {

@@ -107,14 +107,8 @@ nlohmann::json stationary_summary(const TrainConfig& c, long long d, const RunSt
   // Predictions from the measured noise (NaN when it is not a positive number).
   double T = kNaN, r_sde = kNaN, r_discrete = kNaN, lambda_eff_sde = kNaN, lambda_eff_discrete = kNaN;
   if (tr_sigma > 0.0 && std::isfinite(tr_sigma) && std::isfinite(g.mean)) {
-    theory::StationaryInputs in;
-    in.d = d;
-    in.sigma2 = tr_sigma / dm1;
+    theory::StationaryInputs in = theory::stationary_inputs(p, d, tr_sigma / dm1);
     in.grad_norm_sq = g.mean;
-    if (p.kind == Protocol::fixed_lr) in.eta = p.eta;
-    else in.eta_eff = p.eta_eff;
-    if (p.kind == Protocol::fixed_sphere) in.radius = p.radius;
-    else in.lambda = p.lambda;
     // Hyperparameters that are valid but outside what the closed forms represent (a temperature below the
     // smallest normal double) leave the run's measurements standing: no predictions, and a flag saying why.
     try {
@@ -130,6 +124,10 @@ nlohmann::json stationary_summary(const TrainConfig& c, long long d, const RunSt
   } else {
     flags.push_back(fmt::format("Tr Sigma = {} is not a positive number: no temperature or predictions", tr_sigma));
   }
+  if (p.kind == Protocol::fixed_lr && p.eta * p.lambda >= 1.0)
+    flags.push_back(fmt::format("eta * lambda = {:.4g} >= 1: each step's weight decay factor 1 - eta lambda zeroes or "
+                                "flips the weights; the closed forms assume eta lambda << 1",
+                                p.eta * p.lambda));
   out["T"] = T;
   out["T_se"] = std::isfinite(T) ? T * tr_sigma_se / tr_sigma * (p.kind == Protocol::fixed_lr ? 0.5 : 1.0) : kNaN;
   if (p.kind != Protocol::fixed_sphere) {

@@ -1,6 +1,7 @@
 #include "idealgas/train/train_config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -266,7 +267,11 @@ void apply_set(toml::table& root, const std::string& assignment) {
   toml::table parsed;
   try {
     parsed = toml::parse("v = " + value, where);
-  } catch (const toml::parse_error&) {
+  } catch (const toml::parse_error& e) {
+    // What starts like a number and is not TOML (an integer past 2^63, "1e") is that number written wrong: say why.
+    if (!value.empty() && (std::isdigit(static_cast<unsigned char>(value[0])) || value[0] == '+' || value[0] == '-' ||
+                           value[0] == '.'))
+      throw InputError(fmt::format("{}: '{}' is not a TOML number: {}", where, value, e.description()));
     // A bare word (--set protocol.name=lr) is a string; anything else that is not TOML is refused below by type.
     parsed = toml::parse("v = " + quote(value), where);
   }

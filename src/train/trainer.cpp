@@ -11,6 +11,7 @@
 #include <torch/version.h>
 
 #include "idealgas/core/error.hpp"
+#include "idealgas/core/memory.hpp"
 #include "idealgas/core/rng.hpp"
 #include "idealgas/gpu/torch_device.hpp"
 #include "idealgas/train/model.hpp"
@@ -18,6 +19,24 @@
 namespace idealgas::train {
 
 namespace {
+
+// Bytes per scale-invariant parameter the built-in networks hold at least: the float weight and its gradient, and the
+// flat float64 copy the protocol step works on (measured allocations are larger still: activations, BN buffers).
+constexpr double kBytesPerParameter = 4.0 + 4.0 + 8.0;
+constexpr double kMaxModelMemoryShare = 0.8;
+
+// An absurd model.width (the config accepts up to 65536) must be refused with its numbers before LibTorch tries to
+// allocate terabytes.
+void require_model_fits(const NetworkSpec& spec) {
+  if (spec.arch == Architecture::torchscript) return;  // its parameters already exist, in the module file
+  const double d = static_cast<double>(si_parameter_count(spec));
+  const double physical = physical_memory_bytes();
+  if (physical > 0.0 && d * kBytesPerParameter > kMaxModelMemoryShare * physical)
+    throw InputError(fmt::format("model.width = {} makes a {} of d = {:.4g} parameters, at least {:.3g} GB for weights "
+                                 "and gradients, more than {:.0f} % of this machine's {:.1f} GB; lower model.width",
+                                 spec.width, architecture_name(spec.arch), d, d * kBytesPerParameter / 1e9,
+                                 100 * kMaxModelMemoryShare, physical / 1e9));
+}
 
 constexpr long long kCropPadding = 4;  // random crops: pad 4 pixels (black), crop 32x32 (App. G)
 // Sub-streams of LibTorch's global generator, which a user's module may draw from (dropout): reseeded before the
@@ -128,6 +147,7 @@ Trainer::Trainer(const TrainConfig& config, const TrainingData& data) {
   NetworkSpec spec = config.model;
   spec.in_channels = static_cast<int>(data.channels);
   spec.classes = data.classes;
+  require_model_fits(spec);
   s_ = std::make_unique<State>(config, device, spec);
   State& s = *s_;
   s.train_x = to_device_images(data.train, data.channels, device);

@@ -16,6 +16,7 @@
 #include "idealgas/core/atomic_file.hpp"
 #include "idealgas/core/build_info.hpp"
 #include "idealgas/core/error.hpp"
+#include "idealgas/core/memory.hpp"
 #include "idealgas/core/interrupt.hpp"
 #include "idealgas/core/run_folder.hpp"
 #include "idealgas/train/run_state.hpp"
@@ -76,7 +77,7 @@ void check_memory(const TrainConfig& c, long long d, const TrainingData& data, d
   const double data_bytes = static_cast<double>(data.train.images.size() + data.test.images.size()) * 4.0;
   const double q = queue_bytes(c.measure.queue_size, d) + queue_bytes(decorrelated_size(c), d);
   *total_bytes = q + data_bytes;
-  const double physical = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  const double physical = physical_memory_bytes();
   if (physical > 0 && *total_bytes > kMaxMemoryShare * physical)
     throw InputError(fmt::format("the entropy queues (measure.queue_size {} and decorrelated {} snapshots of d = {}) "
                                  "and the data need ~{:.1f} GB, more than {:.0f} % of this machine's {:.1f} GB; lower "
@@ -174,6 +175,7 @@ class Run {
       std::size_t running_size = trainer_.running_stats().size();
       LoadedCheckpoint loaded = load_checkpoint(ckpt.string(), c_.result_relevant_json(), d_,
                                                 static_cast<long long>(running_size), c_.run.iterations, state_);
+      require_consistent_with_its_iteration(loaded.state, ckpt);
       trainer_.restore(loaded.state.iteration, loaded.weights, loaded.running_stats);
       state_ = std::move(loaded.state);
       resumed_ = true;
@@ -192,6 +194,40 @@ class Run {
       std::fprintf(stderr, "train: %s, d = %lld, %s, %lld iterations -> %s%s\n", data_.description.c_str(), d_,
                    c_.protocol_params().settings().dump().c_str(), c_.run.iterations, out_.c_str(),
                    resumed_ ? fmt::format(" (resuming at iteration {})", state_.iteration).c_str() : "");
+  }
+
+  // The checkpoint's records are a function of its iteration (the schedule is fixed by the configuration, which the
+  // reader compared): a file whose iteration was changed and its CRC recomputed is refused instead of resumed into a
+  // run whose logs, running rows and queues belong to another iteration.
+  void require_consistent_with_its_iteration(const RunState& s, const fs::path& ckpt) const {
+    const long long t = s.iteration;
+    const auto multiples = [](long long after, long long upto, long long stride) {  // #{u in (after, upto]: stride | u}
+      return upto > after ? upto / stride - after / stride : 0LL;
+    };
+    std::string what;
+    const long long stride = c_.measure.running_stride;
+    const std::size_t logs_due =
+        static_cast<std::size_t>(std::upper_bound(logs_.begin(), logs_.end(), t) - logs_.begin());
+    if (static_cast<long long>(s.running.size()) != t / stride || s.block_count != t % stride)
+      what = fmt::format("{} running rows at iteration {}, expected {}", s.running.size(), t, t / stride);
+    else if (s.logs.size() != logs_due)
+      what = fmt::format("{} log points at iteration {}, expected {}", s.logs.size(), t, logs_due);
+    else if (!s.running.empty() && s.running.back().iteration != t - t % stride)
+      what = fmt::format("last running row at iteration {}, expected {}", s.running.back().iteration, t - t % stride);
+    for (std::size_t k = 0; k < s.logs.size() && what.empty(); ++k)
+      if (s.logs[k].iteration != logs_[k])
+        what = fmt::format("log point {} at iteration {}, expected {}", k, s.logs[k].iteration, logs_[k]);
+    if (what.empty() && s.entropy_error.empty()) {
+      const long long paper = s.paper_queue.enabled() ? multiples(paper_start_, t, c_.measure.queue_stride) : 0;
+      const long long decor =
+          s.decorrelated_queue.enabled() ? (t > window_start_ ? (t - window_start_) / decorrelated_stride_ : 0) : 0;
+      if (s.paper_queue.pushes() != paper || s.decorrelated_queue.pushes() != decor)
+        what = fmt::format("snapshot queues hold {} and {} pushes at iteration {}, expected {} and {}",
+                           s.paper_queue.pushes(), s.decorrelated_queue.pushes(), t, paper, decor);
+    }
+    if (!what.empty() && s.divergence.empty())
+      throw IoError(fmt::format("checkpoint {} is corrupt ({}); delete it, or pass --restart to start over",
+                                ckpt.string(), what));
   }
 
   // A config.toml without a checkpoint is this run's own when it reads back as the same configuration: a sweep

@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "idealgas/report/html_report.hpp"
-#include "support/run_cli.hpp"
+#include "support/cli_folder_test.hpp"
 
 namespace idealgas {
 namespace {
@@ -20,17 +20,12 @@ namespace {
 namespace fs = std::filesystem;
 using testing::cli_built;
 using testing::run_cli;
+using testing::slurp;
 
 // Figures of a full three-protocol run: per protocol (a), (b), (c), (d), (e), Fig. 13 and the Z map.
 constexpr int kFiguresPerProtocol = 7;
 constexpr int kProtocols = 3;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 void spit(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
 

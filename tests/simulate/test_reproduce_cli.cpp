@@ -15,7 +15,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "support/run_cli.hpp"
+#include "support/cli_folder_test.hpp"
 
 namespace idealgas {
 namespace {
@@ -23,32 +23,24 @@ namespace {
 namespace fs = std::filesystem;
 using testing::cli_built;
 using testing::run_cli;
+using testing::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
-class ReproduceCli : public ::testing::Test {
+class ReproduceCli : public testing::CliFolderTest {
  protected:
+  ReproduceCli() : CliFolderTest("idealgas_reproduce_") {}
   void SetUp() override {
-    if (!cli_built()) GTEST_SKIP() << "the idealgas program is not built";
-    dir_ = fs::temp_directory_path() / ("idealgas_reproduce_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    CliFolderTest::SetUp();
+    if (IsSkipped()) return;
     // A fast corner of the grid under the default (dynamics) schedule, scaled down.
     std::ofstream(dir_ / "small.toml") << "eta = [3e-2, 1e-1]\neta_eff = [3e-2, 1e-1]\nlambda = [3e-2, 1e-1]\n"
                                           "radius = [0.5, 2.0]\nsnapshots = 200\nse_blocks = 4\nbatches = 4\n"
                                           "window_relaxations = 20\n";
   }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string small_run(const std::string& extra = "", const std::string& out = "out") const {
     return "reproduce iso --out '" + (dir_ / out).string() + "' --config '" + (dir_ / "small.toml").string() +
            "' --grid 3 --iters 20000 --quiet " + extra;
   }
-  fs::path dir_;
 };
 
 TEST_F(ReproduceCli, WritesSummariesChecksAndTheRunRecord) {

@@ -19,7 +19,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "support/run_cli.hpp"
+#include "support/cli_folder_test.hpp"
 
 namespace idealgas {
 namespace {
@@ -27,13 +27,8 @@ namespace {
 namespace fs = std::filesystem;
 using testing::cli_built;
 using testing::run_cli;
+using testing::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::vector<std::string> split(const std::string& line, char sep = ',') {
   std::vector<std::string> out;
@@ -64,23 +59,20 @@ std::vector<std::map<std::string, std::string>> read_csv(const fs::path& file) {
 // reproduce iso: what makes their rows comparable.
 const char* const kSchedule = "iterations = 20000\nsnapshots = 200\nse_blocks = 4\nbatches = 4\nwindow_relaxations = 20\n";
 
-class SweepCli : public ::testing::Test {
+class SweepCli : public testing::CliFolderTest {
  protected:
+  SweepCli() : CliFolderTest("idealgas_sweep_") {}
   void SetUp() override {
-    if (!cli_built()) GTEST_SKIP() << "the idealgas program is not built";
-    dir_ = fs::temp_directory_path() / ("idealgas_sweep_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    CliFolderTest::SetUp();
+    if (IsSkipped()) return;
     std::ofstream(dir_ / "grid.toml") << "kind = \"iso\"\ndescription = \"test grid\"\n[base]\nprotocol = \"lr\"\n"
                                       << kSchedule
                                       << "[[axis]]\nkey = \"eta\"\nlog = [3e-2, 1e-1, 3]\n"
                                          "[[axis]]\nkey = \"lambda\"\nlog = [3e-2, 1e-1, 3]\n";
   }
-  void TearDown() override { fs::remove_all(dir_); }
   std::string sweep(const std::string& out, const std::string& extra = "") const {
     return "sweep '" + (dir_ / "grid.toml").string() + "' --out '" + (dir_ / out).string() + "' --quiet " + extra;
   }
-  fs::path dir_;
 };
 
 TEST_F(SweepCli, RunsTheConfigurationsOfReproduceIsoBitForBit) {
@@ -253,6 +245,13 @@ TEST_F(SweepCli, BadInputGetsOneLineAndWritesNothing) {
       {"sweep '" + grid + "' --out '" + out + "' --shard 2/2", "--shard '2/2': expected I/N"},
       {"sweep '" + grid + "' --out '" + out + "' --shard x", "--shard 'x': expected I/N"},
       {"sweep '" + grid + "' --out ''", "--out is empty"},
+      // Empty values are mistakes, never "not given" (issue 11).
+      {"sweep '" + grid + "' --out '" + out + "' --shard ''", "--shard is empty"},
+      {"sweep '" + grid + "' --out '" + out + "' --slurm --dry-run --time ''", "--time is empty"},
+      {"sweep '" + grid + "' --out '" + out + "' --slurm --dry-run --array-limit ''", "--array-limit is empty"},
+      {"sweep '" + grid + "' --out '" + out + "' --slurm --dry-run --partition ''", "--partition is empty"},
+      {"analyze ''", "DIR is empty"},
+      {"sweep status ''", "DIR is empty"},
       {"sweep --preset nope --out '" + out + "'", "--preset 'nope' is not a grid preset"},
       {"sweep '" + grid + "' --preset iso-small --out '" + out + "'", "not both"},
       {"sweep --out '" + out + "'", "needs a grid CONFIG.toml or --preset NAME"},
@@ -322,6 +321,22 @@ TEST_F(SweepCli, AnalyzeAndReportASweepAndItsShards) {
   const auto shards = run_cli("analyze '" + (dir_ / "part0").string() + "' '" + (dir_ / "part1").string() + "'");
   ASSERT_EQ(shards.exit_code, 0) << shards.output;
   EXPECT_EQ(slurp(dir_ / "part0" / "analysis" / "lr.csv"), slurp(dir_ / "s" / "analysis" / "lr.csv"));
+  // A folder of another grid (here: a copy whose grid.toml names other eta values) or one listed twice is refused
+  // on one line, and the analysis already written stays as it was.
+  fs::copy(dir_ / "part1", dir_ / "other", fs::copy_options::recursive);
+  std::string other_grid = slurp(dir_ / "other" / "grid.toml");
+  const std::size_t at_eta = other_grid.find("log = [3e-2, 1e-1, 3]");
+  ASSERT_NE(at_eta, std::string::npos) << other_grid;
+  other_grid.replace(at_eta, 21, "log = [3e-2, 2e-1, 3]");
+  std::ofstream(dir_ / "other" / "grid.toml", std::ios::trunc) << other_grid;
+  const std::string analysis = slurp(dir_ / "part0" / "analysis.json");
+  for (const std::string& second : {"other", "part0"}) {
+    const auto bad = run_cli("analyze '" + (dir_ / "part0").string() + "' '" + (dir_ / second).string() + "'");
+    EXPECT_EQ(bad.exit_code, 2) << second << "\n" << bad.output;
+    EXPECT_EQ(std::count(bad.output.begin(), bad.output.end(), '\n'), 1) << bad.output;
+    EXPECT_NE(bad.output.find(second == "other" ? "another grid" : "listed twice"), std::string::npos) << bad.output;
+  }
+  EXPECT_EQ(slurp(dir_ / "part0" / "analysis.json"), analysis);
   // The report: figures and one page that names no missing file.
   const auto r = run_cli("report '" + (dir_ / "s").string() + "' --format png");
   ASSERT_EQ(r.exit_code, 0) << r.output;

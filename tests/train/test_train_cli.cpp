@@ -3,6 +3,7 @@
 // run stopped by SIGTERM that resumes to exactly the results of an uninterrupted run.
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -15,7 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "support/run_cli.hpp"
+#include "idealgas/core/crc32.hpp"
+#include "support/cli_folder_test.hpp"
 
 namespace idealgas {
 namespace {
@@ -23,25 +25,14 @@ namespace {
 namespace fs = std::filesystem;
 using testing::cli_built;
 using testing::run_cli;
+using testing::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 std::size_t lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
 
-class TrainCli : public ::testing::Test {
+class TrainCli : public testing::CliFolderTest {
  protected:
-  void SetUp() override {
-    if (!cli_built()) GTEST_SKIP() << "the idealgas program is not built";
-    dir_ = fs::temp_directory_path() / ("idealgas_train_" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
+  TrainCli() : CliFolderTest("idealgas_train_") {}
   // A seconds-long run: the synthetic-smoke preset, smaller still.
   std::string small(const std::string& out, const std::string& extra = "") const {
     return "train --preset synthetic-smoke --quiet --out '" + (dir_ / out).string() +
@@ -49,7 +40,6 @@ class TrainCli : public ::testing::Test {
            "--set measure.queue_size=10 --set measure.decorrelated_queue_size=10 --set protocol.eta_eff=0.001 " +
            extra;
   }
-  fs::path dir_;
 };
 
 TEST_F(TrainCli, WritesTheResultsFolder) {
@@ -166,6 +156,35 @@ TEST_F(TrainCli, SigtermWritesACheckpointAndTheResumedRunIsBitwiseTheSame) {
   EXPECT_NE(slurp(dir_ / "stopped.log").find("again to resume: idealgas train --preset synthetic-smoke"),
             std::string::npos)
       << slurp(dir_ / "stopped.log");
+  // The same checkpoint with its iteration moved back by one and the CRC recomputed (src/train/run_state.cpp layout:
+  // 8-byte magic, CRC-32 of the body, body = configuration string (u64 length + bytes), then the iteration) is
+  // refused as corrupt on one line, exit 2, instead of resumed into a run whose records belong to another iteration.
+  fs::copy(dir_ / "resumed", dir_ / "crafted", fs::copy_options::recursive);
+  {
+    std::string file = slurp(dir_ / "crafted" / "checkpoint.bin");
+    std::uint64_t config_bytes = 0;
+    ASSERT_GT(file.size(), 20u);
+    std::memcpy(&config_bytes, file.data() + 12, sizeof config_bytes);
+    const std::size_t at = 12 + 8 + static_cast<std::size_t>(config_bytes);
+    long long iteration = 0;
+    ASSERT_GE(file.size(), at + sizeof iteration);
+    std::memcpy(&iteration, file.data() + at, sizeof iteration);
+    ASSERT_GT(iteration, 0);
+    --iteration;
+    std::memcpy(file.data() + at, &iteration, sizeof iteration);
+    const std::uint32_t crc = crc32_of(std::string_view(file).substr(12));
+    std::memcpy(file.data() + 8, &crc, sizeof crc);
+    std::ofstream(dir_ / "crafted" / "checkpoint.bin", std::ios::binary | std::ios::trunc) << file;
+    std::vector<std::string> args = common;
+    args.push_back("--out");
+    args.push_back((dir_ / "crafted").string());
+    const pid_t crafted = spawn(args, dir_ / "crafted.log");
+    waitpid(crafted, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status)) << slurp(dir_ / "crafted.log");
+    EXPECT_EQ(WEXITSTATUS(status), 2) << slurp(dir_ / "crafted.log");
+    EXPECT_EQ(lines(slurp(dir_ / "crafted.log")), 1u) << slurp(dir_ / "crafted.log");
+    EXPECT_NE(slurp(dir_ / "crafted.log").find("is corrupt"), std::string::npos) << slurp(dir_ / "crafted.log");
+  }
   const pid_t resumed = spawn(with_out("resumed"), dir_ / "resumed.log");
   waitpid(resumed, &status, 0);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(dir_ / "resumed.log");

@@ -36,6 +36,8 @@ struct IsoConfig {
 
   /// Throws InputError naming the first invalid value and what is expected.
   void validate() const;
+  /// Part of validate(): the closed-form predictions are finite at every grid corner of every protocol.
+  void require_closed_forms_defined() const;
   /// Every setting the schedule uses, defaults included (the "effective config" recorded with results).
   nlohmann::json to_json() const;
   /// to_json() less the settings that change no number of a run (threads, checkpoint_seconds, protocols):

@@ -77,4 +77,8 @@ double gas_constant(long long d);
 /// when a value that the protocol does not use is given.
 StationaryState stationary_state(Protocol p, const StationaryInputs& in);
 
+/// The inputs of stationary_state for one isotropic-model configuration: the protocol's two hyperparameters, d and
+/// sigma2 (no measured gradient norm: the VMF value).
+StationaryInputs stationary_inputs(const ProtocolParams& protocol, long long d, double sigma2);
+
 }  // namespace idealgas::theory
