@@ -6,6 +6,7 @@ Compiled (idealgas._core, from the C++ library; no PyTorch needed):
     entropy(X, **options)               `idealgas entropy` on a NumPy array, the same numbers bit for bit
     entropy_file(path, **options)       `idealgas entropy FILE` itself (files larger than memory)
     SnapshotQueue                       the incremental queue of weight snapshots with its entropy
+    simulate_iso(config)                the isotropic-noise simulator, the rows of `idealgas simulate iso`
     InputError (a ValueError), IoError (an OSError), DivergenceError (a RuntimeError)
 Pure Python:
     read_run(path)                      a run or sweep folder as dicts and NumPy arrays
@@ -30,6 +31,7 @@ from ._core import (
     gas_constant,
     git_revision,
     log_bessel_i,
+    simulate_iso,
     stationary,
     uniform,
     uniform_sphere_entropy,
@@ -55,7 +57,7 @@ _TORCH_NAMES = {
 __all__ = [
     "DivergenceError", "InputError", "IoError", "SnapshotQueue", "__version__", "entropy", "entropy_file",
     "gas_constant",
-    "git_revision", "log_bessel_i", "stationary", "uniform", "uniform_sphere_entropy", "vmf", "vmf_mean_resultant",
+    "git_revision", "log_bessel_i", "simulate_iso", "stationary", "uniform", "uniform_sphere_entropy", "vmf", "vmf_mean_resultant",
     "read_run", "SeriesMean", "autocorrelation_time", "series_mean", *_TORCH_NAMES,
 ]
 

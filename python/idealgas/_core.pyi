@@ -1,7 +1,7 @@
 # Type stubs of the compiled module idealgas._core (python/src/). Dict keys follow the CLI's JSON
 # (cli/cmd_theory.cpp, cli/cmd_entropy.cpp); docs/python.md lists them.
 import os
-from typing import Any, Dict, Literal, Optional, Union
+from typing import Any, Dict, List, Literal, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -73,6 +73,10 @@ def entropy_file(
     per_sample: bool = False,
 ) -> Dict[str, Any]:
     """`idealgas entropy FILE`: the entropy of the rows of a 2-D .npy or snapshot file, read in blocks."""
+
+def simulate_iso(config: str, *, threads: Optional[int] = None) -> Dict[str, List[Dict[str, Any]]]:
+    """The isotropic-noise simulator on TOML text (one configuration or a grid): per protocol, one dict per
+    configuration with summary.json's "stationary" keys, "status" and "divergence"."""
 
 class SnapshotQueue:
     def __init__(

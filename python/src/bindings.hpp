@@ -20,6 +20,7 @@ void bind_errors(py::module_& m);          // errors.cpp: InputError, IoError, D
 void bind_theory(py::module_& m);          // bind_theory.cpp: vmf, stationary, uniform and the closed forms
 void bind_entropy(py::module_& m);         // bind_entropy.cpp: entropy(X, **options)
 void bind_snapshot_queue(py::module_& m);  // bind_snapshot_queue.cpp: SnapshotQueue
+void bind_simulate(py::module_& m);        // bind_simulate.cpp: simulate_iso(config)
 
 /// The estimate as the dict of `idealgas entropy`'s JSON from "estimator" on (estimate_dict.cpp); the caller puts
 /// "file", "dtype", "units" and "first_row" in front. With per_sample, a "per_sample" dict of NumPy arrays too.

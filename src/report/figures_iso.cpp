@@ -9,6 +9,7 @@
 #include "idealgas/analyse/compressibility.hpp"
 #include "idealgas/analyse/validation_checks.hpp"
 #include "idealgas/theory/ideal_gas.hpp"
+#include "grid_figure_parts.hpp"
 
 namespace idealgas::report {
 
@@ -27,36 +28,21 @@ constexpr const char* kArgminMarkerColour = "#ff2a2a";
 using RowValue = std::function<double(const StationaryRow&)>;
 using TheoryValue = std::function<double(double first, double second)>;
 
-// What changes between protocols in the figures' words.
-struct ProtocolWords {
-  std::string name;      // "fixed LR"
-  std::string figure;    // "Fig. 1"
-  std::string section;   // page section heading
-  std::string first_symbol, first_label;    // axis i
-  std::string second_symbol, second_label;  // axis j
-  std::string potential;                    // "G" or "F"
+// What changes between protocols in the figures' words: the axes', and the paper's figure, the page section and
+// the natural potential.
+struct ProtocolWords : AxisWords {
+  std::string figure;     // "Fig. 1"
+  std::string section;    // page section heading
+  std::string potential;  // "G" or "F"
 };
 
 ProtocolWords words_for(Protocol p) {
   switch (p) {
-    case Protocol::fixed_lr:
-      return {"fixed LR", "Fig. 1", iso_section_heading(p), "η", "learning rate η", "λ",
-              "weight decay λ", "G"};
-    case Protocol::fixed_elr:
-      return {"fixed ELR", "Fig. 4", iso_section_heading(p), "η_{eff}",
-              "effective learning rate η_{eff}", "λ", "weight decay λ", "G"};
-    case Protocol::fixed_sphere:
-      return {"sphere", "Fig. 3", iso_section_heading(p), "η_{eff}", "effective learning rate η_{eff}",
-              "r", "radius r", "F"};
+    case Protocol::fixed_lr: return {axis_words(p), "Fig. 1", iso_section_heading(p), "G"};
+    case Protocol::fixed_elr: return {axis_words(p), "Fig. 4", iso_section_heading(p), "G"};
+    case Protocol::fixed_sphere: return {axis_words(p), "Fig. 3", iso_section_heading(p), "F"};
   }
   return {};
-}
-
-/// Plain-text form of a gnuplot symbol, for captions on the page ("η_{eff}" -> "η_eff").
-std::string plain(std::string s) {
-  for (const char* brace : {"{", "}"})
-    for (std::size_t k; (k = s.find(brace)) != std::string::npos;) s.erase(k, 1);
-  return s;
 }
 
 std::string num(double v) { return fmt::format("{:.3g}", v); }
@@ -70,9 +56,6 @@ struct Context {
   std::vector<double> first, second;  // axis values: [n_first], [n_second]
 };
 
-double second_value(Protocol p, const StationaryRow& row) {
-  return p == Protocol::fixed_sphere ? row.radius : row.lambda;
-}
 
 theory::StationaryState predict(const Context& c, double first, double second) {
   theory::StationaryInputs in;
@@ -527,46 +510,17 @@ Figure panel_13(const Context& c) {
 
 Figure panel_z(const Context& c) {
   const GridTable& t = c.table;
-  Panel p;
-  p.title = fmt::format("compressibility factor Z, {}", c.words.name);
-  p.x = {c.words.first_label, true};
-  p.y = {c.words.second_label, true};
-  p.square = true;
-  p.has_colour_bar = true;
-  p.colour_bar.label = "Z = PV/(RT)";
-  p.colour_bar.palette = Palette::diverging;
-  p.has_heat_map = true;
-  p.heat_map.x_centres = c.first;
-  p.heat_map.y_centres = c.second;
-  p.heat_map.z.assign(t.rows.size(), kNaN);
-  double max_dev = 0.0, max_dev_se = kNaN, max_sigmas = 0.0, mean = 0.0;
-  int n = 0, worst_row = -1;
-  for (int x = 0; x < t.n_first; ++x)
-    for (int y = 0; y < t.n_second; ++y) {
-      const Compressibility z = compressibility(t, t.at(x, y));
-      p.heat_map.z[static_cast<std::size_t>(y) * t.n_first + x] = z.Z;
-      if (!std::isfinite(z.Z)) continue;
-      mean += z.Z;
-      ++n;
-      if (std::abs(z.Z - 1.0) > max_dev) {
-        max_dev = std::abs(z.Z - 1.0);
-        max_dev_se = z.Z_se;
-        worst_row = x * t.n_second + y;
-      }
-      if (z.Z_se > 0.0) max_sigmas = std::max(max_sigmas, std::abs(z.Z - 1.0) / z.Z_se);
-    }
-  // Symmetric around the ideal gas, so that white means Z = 1 and the two colours read as above / below.
-  const double half = std::max(max_dev, 1e-3);
-  p.colour_bar.min = 1.0 - half;
-  p.colour_bar.max = 1.0 + half;
+  ZMap z = z_map_panel(t, c.words);
   std::string numbers = "no finite Z";
-  if (n > 0) {
-    const StationaryRow& w = t.rows[static_cast<std::size_t>(worst_row)];
-    numbers = fmt::format("Over {} configurations the mean Z is {:.4f}; the largest |Z − 1| is {:.3g} ± {:.2g} at {} = "
-                          "{}, {} = {}; the largest |Z − 1|/SE is {:.3g}.",
-                          n, mean / n, max_dev, max_dev_se, plain(c.words.first_symbol), num(w.eta),
-                          plain(c.words.second_symbol), num(second_value(c.protocol, w)), max_sigmas);
-  }
+  if (z.n > 0)
+    numbers = fmt::format("Over {} configurations the mean Z is {:.4f}; the largest |Z − 1| is {:.3g} ± {:.2g}{}; the "
+                          "largest |Z − 1|/SE is {:.3g}.",
+                          z.n, z.mean, z.max_dev, z.max_dev_se,
+                          z.worst == nullptr ? std::string()
+                                             : fmt::format(" at {} = {}, {} = {}", plain(c.words.first_symbol),
+                                                           num(z.worst->eta), plain(c.words.second_symbol),
+                                                           num(second_value(c.protocol, *z.worst))),
+                          z.max_sigmas);
   Figure fig = single(
       c, "", fmt::format("Z map ({}): compressibility factor PV/(RT)", c.words.name),
       fmt::format("Compressibility factor Z = PV/(RT), R = (d−1)/2, of every configuration (colour: white = 1, the "
@@ -575,7 +529,7 @@ Figure panel_z(const Context& c) {
                   c.protocol == Protocol::fixed_sphere ? "the measured λ_eff" : "λ",
                   c.protocol == Protocol::fixed_sphere ? "r²/2" : "the measured mean of r²/2",
                   c.protocol == Protocol::fixed_sphere ? "λ_eff" : "the radius", numbers),
-      "", std::move(p));
+      "", std::move(z.panel));
   fig.name = fmt::format("z_map_{}", protocol_name(c.protocol));
   fig.width_px = 820;
   fig.height_px = 700;

@@ -9,6 +9,7 @@
 #include "idealgas/analyse/compressibility.hpp"
 #include "idealgas/analyse/validation_checks.hpp"
 #include "idealgas/core/error.hpp"
+#include "grid_figure_parts.hpp"
 
 namespace idealgas::report {
 
@@ -22,41 +23,7 @@ constexpr const char* kLegendColour = "#505050";
 
 using RowValue = std::function<double(const StationaryRow&)>;
 
-struct Words {
-  std::string name;                         // "fixed LR"
-  std::string first_symbol, first_label;    // axis i
-  std::string second_symbol, second_label;  // axis j
-};
-
-Words words_for(Protocol p) {
-  switch (p) {
-    case Protocol::fixed_lr: return {"fixed LR", "η", "learning rate η", "λ", "weight decay λ"};
-    case Protocol::fixed_elr:
-      return {"fixed ELR", "η_{eff}", "effective learning rate η_{eff}", "λ", "weight decay λ"};
-    case Protocol::fixed_sphere: return {"sphere", "η_{eff}", "effective learning rate η_{eff}", "r", "radius r"};
-  }
-  return {};
-}
-
-std::string plain(std::string s) {
-  for (const char* brace : {"{", "}"})
-    for (std::size_t k; (k = s.find(brace)) != std::string::npos;) s.erase(k, 1);
-  return s;
-}
-
-
-double second_of(const GridTable& t, const StationaryRow& r) {
-  return t.protocol == Protocol::fixed_sphere ? r.radius : r.lambda;
-}
-
-std::vector<double> axis_values(const GridTable& t, bool second) {
-  std::vector<double> v;
-  if (second)
-    for (int j = 0; j < t.n_second; ++j) v.push_back(second_of(t, t.at(0, j)));
-  else
-    for (int i = 0; i < t.n_first; ++i) v.push_back(t.at(i, 0).eta);
-  return v;
-}
+using Words = AxisWords;
 
 Series legend_entry(const std::string& title, SeriesStyle style) {
   Series s;
@@ -160,7 +127,7 @@ Figure figure_of(const std::string& name, const std::string& title, const std::s
 
 Figure fig2(const AssembledGrid& g, const std::string& stem, const std::string& section) {
   const GridTable& t = g.table;
-  const Words w = words_for(t.protocol);
+  const Words w = axis_words(t.protocol);
   const bool lr = t.protocol == Protocol::fixed_lr, sphere = t.protocol == Protocol::fixed_sphere;
   const Axis first_axis{w.first_label, true};
   const std::vector<Series> measured_legend = {legend_entry("measured ± SE", SeriesStyle::points_with_error)};
@@ -278,7 +245,7 @@ Figure fig2(const AssembledGrid& g, const std::string& stem, const std::string& 
 
 Figure fig13(const AssembledGrid& g, const std::string& stem, const std::string& section) {
   const GridTable& t = g.table;
-  const Words w = words_for(t.protocol);
+  const Words w = axis_words(t.protocol);
   const bool sphere = t.protocol == Protocol::fixed_sphere;
   Family f;
   f.x_axis = {w.first_label, true};
@@ -318,50 +285,21 @@ Figure fig13(const AssembledGrid& g, const std::string& stem, const std::string&
 
 Figure z_map(const AssembledGrid& g, const std::string& stem, const std::string& section) {
   const GridTable& t = g.table;
-  const Words w = words_for(t.protocol);
-  Panel p;
-  p.title = fmt::format("compressibility factor Z, {}", w.name);
-  p.x = {w.first_label, true};
-  p.y = {w.second_label, true};
-  p.square = true;
-  p.has_colour_bar = true;
-  p.colour_bar.label = "Z = PV/(RT)";
-  p.colour_bar.palette = Palette::diverging;
-  p.has_heat_map = true;
-  p.heat_map.x_centres = axis_values(t, false);
-  p.heat_map.y_centres = axis_values(t, true);
-  p.heat_map.z.assign(t.rows.size(), kNaN);
-  double max_dev = 0.0, max_dev_se = kNaN, max_sigmas = 0.0, sum = 0.0;
-  int n = 0;
-  for (int i = 0; i < t.n_first; ++i)
-    for (int j = 0; j < t.n_second; ++j) {
-      const Compressibility z = compressibility(t, t.at(i, j));
-      p.heat_map.z[static_cast<std::size_t>(j) * t.n_first + i] = z.Z;
-      if (!std::isfinite(z.Z)) continue;
-      sum += z.Z;
-      ++n;
-      if (std::abs(z.Z - 1.0) > max_dev) {
-        max_dev = std::abs(z.Z - 1.0);
-        max_dev_se = z.Z_se;
-      }
-      if (z.Z_se > 0.0) max_sigmas = std::max(max_sigmas, std::abs(z.Z - 1.0) / z.Z_se);
-    }
-  const double half = std::max(max_dev, 1e-3);  // white is Z = 1 exactly
-  p.colour_bar.min = 1.0 - half;
-  p.colour_bar.max = 1.0 + half;
+  const Words w = axis_words(t.protocol);
+  ZMap z = z_map_panel(t, w);
   Figure fig = figure_of(
       "z_map_" + stem, fmt::format("Z map ({}{}): compressibility factor PV/(RT)", w.name,
                                    g.group.empty() ? "" : ", " + g.group),
       fmt::format("Z = PV/(RT), R = (d−1)/2, of every configuration (white: the ideal gas Z = 1; red above, blue "
                   "below), with T from the measured σ². {}",
-                  n > 0 ? fmt::format("Mean Z {:.4f} over {} configurations; largest |Z − 1| {:.3g} ± {:.2g}; largest "
-                                      "|Z − 1|/SE {:.3g}.",
-                                      sum / n, n, max_dev, max_dev_se, max_sigmas)
+                  z.n > 0 ? fmt::format("Mean Z {:.4f} over {} configurations; largest |Z − 1| {:.3g} ± {:.2g}; largest "
+                                        "|Z − 1|/SE {:.3g}.",
+                                        z.mean, z.n, z.max_dev, z.max_dev_se, z.max_sigmas)
                         : std::string("No configuration has a finite Z.")),
       "", section);
   fig.width_px = 820;
   fig.height_px = 700;
-  fig.panels.push_back(std::move(p));
+  fig.panels.push_back(std::move(z.panel));
   return fig;
 }
 

@@ -22,16 +22,11 @@ driver=${1:?usage: test_cluster.sh PATH/TO/slurm_script_driver}
 here=$(cd "$(dirname "$0")" && pwd)
 readonly JOB_TIMEOUT_S=40  # per wait on the queue; the whole test takes ~15 s (README.md)
 
-for program in slurmctld slurmd munged mungekey sbatch squeue scontrol; do
-  if ! command -v "$program" >/dev/null; then
-    echo "SKIP: '$program' not installed (Debian: slurmctld slurmd slurm-client munge)"
-    exit 77
-  fi
-done
+source "$here/test_lib.sh"
+require_programs slurmctld slurmd munged mungekey sbatch squeue scontrol
 [[ -x "$driver" ]] || { echo "FAIL: driver '$driver' is not an executable" >&2; exit 1; }
 driver=$(cd "$(dirname "$driver")" && pwd)/$(basename "$driver")  # jobs are submitted from another folder
 
-now_us() { local t=$EPOCHREALTIME; echo "${t/[.,]/}"; }
 t0=$(now_us)
 root=$(mktemp -d /tmp/idealgas-slurm-test.XXXXXX)
 chmod 755 "$root"  # munged wants every folder above its socket executable by all
@@ -41,56 +36,9 @@ logs=$work/logs
 mkdir -p "$logs" "$work/grid" "$work/failing"
 started=0
 
-elapsed() {  # START_US: seconds since, to 0.1 s
-  local us=$(($(now_us) - $1))
-  printf '%d.%d' $((us / 1000000)) $((us % 1000000 / 100000))
-}
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-on_exit() {
-  local rc=$?
-  if ((rc != 0 && rc != 77)); then
-    for f in "$cluster"/log/*.log "$logs"/*; do
-      [[ -s "$f" ]] && { echo "--- $f:"; tail -n 20 "$f"; } >&2
-    done
-  fi
-  if ((started)); then
-    local pids
-    pids=$(cat "$cluster"/pids/* 2>/dev/null || true)
-    "$here/cluster.sh" stop "$cluster" || rc=1
-    for pid in $pids; do
-      if kill -0 "$pid" 2>/dev/null; then
-        echo "FAIL: daemon PID $pid still runs after stop" >&2
-        rc=1
-      fi
-    done
-  fi
-  rm -rf "$root"
-  exit $rc
-}
+failure_logs() { show_tail "$logs"/*; }
 trap on_exit EXIT
 trap 'exit 130' INT TERM
-
-# Waits until none of the given jobs is pending or running any more.
-wait_for_jobs() {  # JOBID...
-  local ids deadline=$((SECONDS + JOB_TIMEOUT_S))
-  ids=$(IFS=,; echo "$*")
-  while [[ -n "$(squeue -h -j "$ids" -o %i 2>/dev/null)" ]]; do
-    ((SECONDS < deadline)) || fail "jobs $ids still queued after ${JOB_TIMEOUT_S} s: $(squeue -j "$ids" 2>&1)"
-    sleep 0.2
-  done
-}
-
-# The field KEY of `scontrol show job ID` (first occurrence: the array's first record).
-job_field() {  # JOBID KEY
-  scontrol -o show job "$1" | head -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-
-expect_eq() {  # WHAT ACTUAL EXPECTED
-  [[ "$2" == "$3" ]] || fail "$1: got '$2', expected '$3'"
-}
 
 # ---- start ---------------------------------------------------------------------------------------------
 t=$(now_us)

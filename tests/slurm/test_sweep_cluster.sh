@@ -19,20 +19,11 @@ idealgas=${1:?usage: test_sweep_cluster.sh PATH/TO/idealgas}
 here=$(cd "$(dirname "$0")" && pwd)
 readonly JOB_TIMEOUT_S=120  # per wait on the queue; the whole test takes ~40 s (README.md)
 
-for program in slurmctld slurmd munged mungekey sbatch squeue scontrol scancel; do
-  if ! command -v "$program" >/dev/null; then
-    echo "SKIP: '$program' not installed (Debian: slurmctld slurmd slurm-client munge)"
-    exit 77
-  fi
-done
+source "$here/test_lib.sh"
+require_programs slurmctld slurmd munged mungekey sbatch squeue scontrol scancel
 [[ -x "$idealgas" ]] || { echo "FAIL: '$idealgas' is not an executable" >&2; exit 1; }
 idealgas=$(cd "$(dirname "$idealgas")" && pwd)/$(basename "$idealgas")
 
-now_us() { local t=$EPOCHREALTIME; echo "${t/[.,]/}"; }
-elapsed() {  # START_US: seconds since, to 0.1 s
-  local us=$(($(now_us) - $1))
-  printf '%d.%d' $((us / 1000000)) $((us % 1000000 / 100000))
-}
 t0=$(now_us)
 root=$(mktemp -d /tmp/idealgas-sweep-slurm.XXXXXX)
 chmod 755 "$root"  # munged wants every folder above its socket executable by all
@@ -41,48 +32,10 @@ work=$root/work
 mkdir -p "$work"
 started=0
 
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-on_exit() {
-  local rc=$?
-  if ((rc != 0 && rc != 77)); then
-    for f in "$cluster"/log/*.log "$work"/*/slurm/logs/*; do
-      [[ -s "$f" ]] && { echo "--- $f:"; tail -n 15 "$f"; } >&2
-    done
-  fi
-  if ((started)); then
-    local pids
-    pids=$(cat "$cluster"/pids/* 2>/dev/null || true)
-    "$here/cluster.sh" stop "$cluster" || rc=1
-    for pid in $pids; do
-      if kill -0 "$pid" 2>/dev/null; then
-        echo "FAIL: daemon PID $pid still runs after stop" >&2
-        rc=1
-      fi
-    done
-  fi
-  rm -rf "$root"
-  exit $rc
-}
+failure_logs() { show_tail "$work"/*/slurm/logs/*; }
 trap on_exit EXIT
 trap 'exit 130' INT TERM
 
-wait_for_jobs() {  # JOBID...
-  local ids deadline=$((SECONDS + JOB_TIMEOUT_S))
-  ids=$(IFS=,; echo "$*")
-  while [[ -n "$(squeue -h -j "$ids" -o %i 2>/dev/null)" ]]; do
-    ((SECONDS < deadline)) || fail "jobs $ids still queued after ${JOB_TIMEOUT_S} s: $(squeue -j "$ids" 2>&1)"
-    sleep 0.2
-  done
-}
-job_field() {  # JOBID KEY
-  scontrol -o show job "$1" | head -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
-}
-expect_eq() {  # WHAT ACTUAL EXPECTED
-  [[ "$2" == "$3" ]] || fail "$1: got '$2', expected '$3'"
-}
 # "submitted: array job A (N tasks; ...), merge job M after it" -> "A M"
 submitted_ids() {  # OUTPUT
   sed -n 's/^submitted: array job \([0-9]*\) (.*merge job \([0-9]*\) after it$/\1 \2/p' <<<"$1"
