@@ -78,3 +78,10 @@ def test_bad_arguments():
         idealgas.simulate_iso(3)
     with pytest.raises(idealgas.InputError, match="threads"):
         idealgas.simulate_iso(POINT, threads=-1)
+
+
+def test_lr_with_eta_lambda_at_least_one_is_flagged():
+    # The weight-decay factor 1 - eta lambda <= 0 reverses the weights each step: outside the closed forms' regime.
+    config = POINT.replace('protocol = "elr"\neta_eff = 0.05\nlambda = 0.05\n', 'protocol = "lr"\neta = 2.0\nlambda = 0.6\n')
+    row = idealgas.simulate_iso(config)["lr"][0]
+    assert "eta_lambda_at_least_1" in row["flags"].split(";")

@@ -235,6 +235,9 @@ TEST_F(SweepCli, BadInputGetsOneLineAndWritesNothing) {
   const std::string grid = (dir_ / "grid.toml").string();
   const std::string out = (dir_ / "never").string();
   fs::create_directories(dir_ / "empty");
+  // Hyperparameters where the closed forms underflow (T = 0) are refused before the run writes anything.
+  std::ofstream(dir_ / "tiny.toml") << "protocol = \"lr\"\neta = 1e-300\nlambda = 1e-300\n" << kSchedule;
+  const std::string tiny = (dir_ / "tiny.toml").string();
   struct Case {
     std::string args, expected;
   };
@@ -263,6 +266,7 @@ TEST_F(SweepCli, BadInputGetsOneLineAndWritesNothing) {
       {"sweep status '" + (dir_ / "empty").string() + "'", "is not a sweep folder"},
       {"sweep merge '" + out + "'", "is not a folder"},
       {"simulate iso '" + grid + "' --out '" + out + "'", "missing key 'protocol'"},
+      {"simulate iso '" + tiny + "' --out '" + out + "'", "outside the range of the closed forms"},
   };
   for (const Case& c : cases) {
     const auto r = run_cli(c.args);

@@ -83,6 +83,9 @@ TEST_F(TrainCli, BadInputGetsOneLineAndWritesNothing) {
       {"--set data.dataset=fashion-mnist --set data.path=/nonexistent", "/nonexistent/train-images-idx3-ubyte.gz"},
       {"--set train.device=cuda", "train.device = 'cuda'"},
       {"--set measure.queue_size=100000000 --set measure.decorrelated_queue_size=2", "entropy queues"},
+      // Refused with its numbers before LibTorch allocates (a ConvNet of width 60000 has ~1.4e12 parameters).
+      {"--set model.width=60000", "lower model.width"},
+      {"--set train.iterations=9223372036854775808", "not representable in 64 bits"},
   };
   for (const auto& [args, expected] : cases) {
     const fs::path out = dir_ / "bad";
