@@ -232,6 +232,7 @@ IsoConfig read_config(const toml::table& table, const std::string& source, Form 
   IsoConfig c;
   IsoSchedule& s = c.schedule;
   constexpr long long kMaxLong = std::numeric_limits<long long>::max();
+  constexpr long long kMaxIterations = IsoSchedule::kMaxIterations;  // fuzz_iso_config: 2^63 - 1 wrapped sums
   // The schedule decides which keys are valid, and the protocol which hyperparameters, so read them first.
   if (const toml::node* node = table.get("schedule")) s.kind = parse_schedule(get_string(*node, "schedule", source));
   Protocol point_protocol = Protocol::fixed_lr;
@@ -301,7 +302,7 @@ IsoConfig read_config(const toml::table& table, const std::string& source, Form 
     else if (key == "radius") c.radius = get_range(node, key, source);
     else if (key == "checkpoint_seconds") c.checkpoint_seconds = get_double(node, key, source);
     else if (key == "schedule") continue;  // read above
-    else if (key == "iterations") s.iterations = get_int(node, key, source, 1, kMaxLong);
+    else if (key == "iterations") s.iterations = get_int(node, key, source, 1, kMaxIterations);
     else if (key == "log_stride") s.log_stride = get_int(node, key, source, 1, kMaxLong);
     else if (key == "rotate_entropy") s.rotate_entropy = get_bool(node, key, source);
     else if (key == "stationary_logs") s.stationary_logs = get_int(node, key, source, 1, kMaxLong);
@@ -315,7 +316,7 @@ IsoConfig read_config(const toml::table& table, const std::string& source, Form 
     else if (key == "snapshots") s.snapshots = get_int(node, key, source, 4, kMaxLong);
     else if (key == "se_blocks") s.se_blocks = get_int(node, key, source, 2, kMaxLong);
     else if (key == "batches") s.batches = get_int(node, key, source, 2, kMaxLong);
-    else if (key == "max_iterations") s.max_iterations = get_int(node, key, source, 1, kMaxLong);
+    else if (key == "max_iterations") s.max_iterations = get_int(node, key, source, 1, kMaxIterations);
   }
   if (form == Form::point) {
     for (const auto& [name, value] : {std::pair{first_key, first}, std::pair{second_key, second}})

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -57,6 +58,9 @@ IsoSchedule IsoSchedule::scaled_to(long long new_iterations) const {
 
 void validate_schedule(const IsoSchedule& s) {
   require_at_least("iterations", s.iterations, 1LL);
+  for (const auto& [name, value] : {std::pair{"iterations", s.iterations}, std::pair{"max_iterations", s.max_iterations}})
+    if (value > IsoSchedule::kMaxIterations)
+      throw InputError(fmt::format("{} must be at most {}, got {}", name, IsoSchedule::kMaxIterations, value));
   require_at_least("log_stride", s.log_stride, 1LL);
   if (s.kind == ScheduleKind::paper) {
     require_at_least("stationary_logs", s.stationary_logs, 1LL);
@@ -138,10 +142,10 @@ WalkerSchedule resolve_schedule(const IsoSchedule& s, const ProtocolParams& prot
   }
   // Whole logs (rounded up: the window never falls short of what was asked), and snapshots spread over the whole
   // window: more decorrelated than asked when there is room; closer than asked only when capped (flagged).
-  w.window_logs = std::max<long long>(s.batches, (window + s.log_stride - 1) / s.log_stride);
-  window = w.window_logs * s.log_stride;
+  w.window_logs = std::max<long long>(s.batches, window / s.log_stride + (window % s.log_stride != 0));
+  window = checked_mul("window logs x log_stride", w.window_logs, s.log_stride);
   stride = w.capped ? std::max<long long>(1, window / n_snapshots) : std::max(stride, window / n_snapshots);
-  w.iterations = burn_in + window;
+  w.iterations = checked_add("burn-in + window", burn_in, window);
   w.batches = s.batches;
   w.queue_size = n_snapshots;
   w.queue_stride = stride;

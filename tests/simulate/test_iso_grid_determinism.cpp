@@ -217,6 +217,30 @@ TEST(IsoConfig, RejectsWindowsLongerThanTheRun) {
   }
 }
 
+// fuzz_iso_config (corpus/iso_config/max_iterations_wrap.toml): with max_iterations = 2^63 - 1 a capped schedule's
+// burn-in plus its window rounded up to whole logs wrapped a 64-bit integer. Iteration counts stop at 10^15.
+TEST(IsoConfig, IterationCountsBeyondTheBoundAreRefusedByName) {
+  const std::string text = "window_relaxations = 3e300\nmax_iterations = 9223372036854775807\nbatches = 36854775807\n";
+  try {
+    IsoConfig::from_toml_string(text, "wrap.toml");
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("wrap.toml"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("max_iterations"), std::string::npos) << e.what();
+  }
+  IsoConfig c;
+  c.schedule.max_iterations = IsoSchedule::kMaxIterations + 1;
+  EXPECT_THROW(c.validate(), InputError);
+  // At the bound a capped schedule sums without wrapping.
+  IsoSchedule s;
+  s.max_iterations = IsoSchedule::kMaxIterations;
+  s.window_relaxations = 3e300;
+  const WalkerSchedule w = resolve_schedule(s, ProtocolParams::make(Protocol::fixed_lr, 1e-3, 1e-3), 2.0, 1.0);
+  EXPECT_TRUE(w.capped);
+  EXPECT_GT(w.iterations, 0);
+  EXPECT_LE(w.iterations, IsoSchedule::kMaxIterations + s.log_stride);
+}
+
 TEST(IsoSchedule, DynamicsFollowsTheRelaxationTimes) {
   // Fixed ELR at the paper's slow corner: tau_radial = 1/(eta_eff^2 Tr Sigma) = 1/(1e-6 * 2) = 500,000 iterations.
   IsoSchedule s;

@@ -21,6 +21,9 @@ ScheduleKind parse_schedule(const std::string& name);  // InputError naming the 
 /// The settings (what a config file holds). Keys marked "paper" apply to the paper schedule only, "dynamics" to
 /// the dynamics schedule only; IsoConfig rejects a key that the chosen schedule does not use.
 struct IsoSchedule {
+  /// Largest iterations / max_iterations accepted: 10^15 is decades of simulation, and the bound keeps the
+  /// schedule's sums (burn-in + a window rounded up to whole logs) far from 2^63.
+  static constexpr long long kMaxIterations = 1'000'000'000'000'000LL;
   ScheduleKind kind = ScheduleKind::dynamics;
   long long iterations = 2'000'000;  // paper: updates per configuration; dynamics: the least a configuration runs
   long long log_stride = 50;         // iterations between logs of loss, radius, gradient norm
