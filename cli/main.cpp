@@ -31,10 +31,9 @@ JobKinds job_kinds() { return JobKinds{{&iso_job_kind(), &train::train_job_kind(
 }  // namespace idealgas::cli
 
 int main(int argc, char** argv) {
-  // First thing: a signal during the CLI setup is then reported like any other (one before main, while the dynamic
-  // loader maps LibTorch, still kills the process with 128 + signal; nothing has been written by then).
-  idealgas::install_interrupt_handlers();
 #if !IDEALGAS_CLI_WITH_TORCH
+  // Before the handlers: a signal caught here would be forgotten by the exec, so until then the default action
+  // (exit 128 + signal, nothing written yet) stands, as it does while idealgas-torch loads LibTorch.
   try {
     idealgas::cli::run_torch_program_if_needed(argc, argv);  // returns unless the command needs LibTorch
   } catch (const idealgas::Error& e) {
@@ -42,6 +41,8 @@ int main(int argc, char** argv) {
     return idealgas::cli::kExitBadInput;
   }
 #endif
+  // Then at once: a signal during the CLI setup is reported like any other.
+  idealgas::install_interrupt_handlers();
   CLI::App app{"idealgas: SGD on scale-invariant models as an ideal gas (theory, simulation, entropy, checks)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "idealgas 0.1.0");
