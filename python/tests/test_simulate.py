@@ -59,6 +59,9 @@ def test_grid_has_one_row_per_configuration_and_threads_change_nothing():
     one = idealgas.simulate_iso(grid, threads=1)
     two = idealgas.simulate_iso(grid, threads=2)
     assert sorted(one) == ["lr", "sphere"] and all(len(rows) == 4 for rows in one.values())
+    # A comment naming "protocol" does not make a grid one configuration (the key decides, not the text).
+    commented = idealgas.simulate_iso("# one protocol per grid row\n" + grid, threads=1)
+    assert json.dumps(commented, sort_keys=True) == json.dumps(one, sort_keys=True)
     assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
 
 
@@ -76,6 +79,8 @@ def test_bad_configs_raise_input_error_with_the_clis_message(config, message):
 def test_bad_arguments():
     with pytest.raises(idealgas.InputError, match="config"):
         idealgas.simulate_iso(3)
+    with pytest.raises(idealgas.InputError, match="config is empty"):
+        idealgas.simulate_iso(" \n")
     with pytest.raises(idealgas.InputError, match="threads"):
         idealgas.simulate_iso(POINT, threads=-1)
 

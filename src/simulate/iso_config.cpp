@@ -361,6 +361,11 @@ IsoConfig IsoConfig::point_from_toml_string(const std::string& toml_text, const 
   return read_config(parse_toml(toml_text, source), source, Form::point);
 }
 
+IsoConfig IsoConfig::point_or_grid_from_toml_string(const std::string& toml_text, const std::string& source) {
+  const toml::table table = parse_toml(toml_text, source);
+  return read_config(table, source, table.contains("protocol") ? Form::point : Form::grid);
+}
+
 bool IsoConfig::is_point() const {
   if (grid != 1 || protocols.size() != 1) return false;
   const Protocol p = protocols.front();

@@ -57,6 +57,8 @@ struct IsoConfig {
   /// Reads a one-configuration TOML file; InputError names the key, the value and what is accepted.
   static IsoConfig point_from_toml_file(const std::string& path);
   static IsoConfig point_from_toml_string(const std::string& toml_text, const std::string& source);
+  /// One configuration when the table has a `protocol` key, else a grid (what idealgas.simulate_iso accepts).
+  static IsoConfig point_or_grid_from_toml_string(const std::string& toml_text, const std::string& source);
   /// True if this is one configuration (grid 1, one protocol, the protocol's two ranges of one value each).
   bool is_point() const;
   /// to_json() of one configuration in point form: "protocol" and its two hyperparameters as numbers, no grid,
