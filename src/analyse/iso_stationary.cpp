@@ -7,6 +7,7 @@
 #include "idealgas/analyse/compressibility.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/measure/batch_means.hpp"
+#include "idealgas/theory/discrete_direction.hpp"
 #include "idealgas/theory/ideal_gas.hpp"
 
 namespace idealgas {
@@ -163,6 +164,12 @@ IsoStationaryTable iso_stationary_table(const IsoGrid& grid) {
     row.r_one_step = sphere ? kNaN : discrete.r_one_step;
     row.lambda_eff_discrete = discrete.lambda_eff_discrete;
     row.lambda_eff_one_step = discrete.lambda_eff_one_step;
+    // The direction law of the discrete update: hotter than VMF(T) by O(eta_eff) (numerics.md).
+    const theory::DiscreteDirectionLaw direction =
+        theory::discrete_direction_law(t.protocol, in, 2.0 * row.V);
+    row.T_discrete = direction.T;
+    row.U_discrete = direction.U;
+    row.S_sphere_discrete = direction.S_sphere;
     out.status.push_back(w.entropy_error.empty() ? "ok" : w.entropy_error);
     t.rows.push_back(row);
   }

@@ -1,13 +1,14 @@
 // The simulator's stationary state against theory (theory.md §2-5), each within 3 of its own standard errors plus
 // a documented floor for the model error that the theory leaves out (no other slack):
-//  - U against the exact von Mises-Fisher value; floor 0.5 eta_eff U_vmf: the discrete dynamics' angular law is
-//    hotter than the SDE's by ~0.35 eta_eff relative (measured on the paper grid, docs/numerics.md);
+//  - U against exact VMF at the discrete update's temperature T_discrete (theory/discrete_direction.hpp), no
+//    floor; at eta_eff = 0.1 the heating it predicts is resolved by many SE (test HotDirectionLaw);
 //  - r (lr, elr) and lambda_eff (sphere) against the one-step identity; floor 1e-3 relative (its neglected
 //    fluctuation terms, O(eta lambda/(d-1)) and O(eta_eff^2), are below that at these hyperparameters);
-//  - S(rho_w_hat) against the exact VMF entropy; floor = the KL estimator's finite-sample bias at the window's
-//    2000 snapshots, measured on exact VMF samples (docs/numerics.md): 0.01 nats at d = 3, 0.05 at d = 10.
+//  - S(rho_w_hat) against the exact VMF entropy at T_discrete; floor = the KL estimator's finite-sample bias at
+//    the window's 2000 snapshots, measured on exact VMF samples (docs/numerics.md): 0.01 nats at d = 3, 0.05 at
+//    d = 10.
 // Default (dynamics) schedule, so the cases include the paper grid's slowest corner, eta = lambda = 1e-3, where
-// the radius relaxes over 250,000 (lr) and 500,000 (elr) iterations.
+// the radius relaxes over 250,000 (lr) and 500,000 (elr) iterations, and its hottest edge, eta_eff = 0.1.
 #include <cmath>
 #include <cstdio>
 
@@ -31,10 +32,11 @@ const Case kCases[] = {
     {Protocol::fixed_sphere, 3, 2e-3, 1.0},  {Protocol::fixed_lr, 3, 1e-3, 1e-3},
     {Protocol::fixed_elr, 3, 1e-3, 1e-3},    {Protocol::fixed_lr, 10, 2e-3, 9e-3},
     {Protocol::fixed_elr, 10, 2e-3, 9e-3},   {Protocol::fixed_sphere, 10, 2e-3, 1.0},
+    {Protocol::fixed_lr, 3, 0.1, 0.1},       {Protocol::fixed_elr, 10, 0.1, 0.01},
+    {Protocol::fixed_sphere, 3, 0.1, 1.0},
 };
 
 constexpr double kSigmas = 3.0;
-constexpr double kUFloorPerEtaEff = 0.5;
 constexpr double kRadiusFloorRel = 1e-3;
 double entropy_floor(long long d) { return d <= 3 ? 0.01 : 0.05; }
 
@@ -60,10 +62,13 @@ class IsoStationary : public ::testing::TestWithParam<Case> {};
 TEST_P(IsoStationary, MatchesTheoryWithinThreeStandardErrors) {
   const Case c = GetParam();
   const StationaryRow r = run_case(c);
-  const double eta_eff = c.protocol == Protocol::fixed_lr ? c.eta / (r.r_mean * r.r_mean) : c.eta;
-  EXPECT_NEAR(r.U, r.U_vmf, std::max(kSigmas * r.U_se, kUFloorPerEtaEff * eta_eff * r.U_vmf))
-      << "U = " << r.U << " ± " << r.U_se << ", exact VMF " << r.U_vmf;
-  if (c.protocol == Protocol::fixed_sphere) {
+  EXPECT_NEAR(r.U, r.U_discrete, kSigmas * r.U_se)
+      << "U = " << r.U << " ± " << r.U_se << ", VMF(T_discrete) " << r.U_discrete << ", VMF(T) " << r.U_vmf;
+  // The one-step identity leaves out O(eta_eff^2) fluctuation terms (0.4-0.7 % at eta_eff = 0.1): it is held to
+  // the floor in the SDE regime only, as the verdict does (V1: eta lambda <= 1e-3, eta_eff <= 1e-2).
+  const bool sde_regime = c.protocol == Protocol::fixed_lr ? c.eta * c.second <= 1e-3 : c.eta <= 1e-2;
+  if (!sde_regime) {
+  } else if (c.protocol == Protocol::fixed_sphere) {
     EXPECT_NEAR(r.lambda_eff, r.lambda_eff_one_step,
                 std::max(kSigmas * r.lambda_eff_se, kRadiusFloorRel * r.lambda_eff_one_step))
         << "lambda_eff = " << r.lambda_eff << " ± " << r.lambda_eff_se;
@@ -71,13 +76,27 @@ TEST_P(IsoStationary, MatchesTheoryWithinThreeStandardErrors) {
     EXPECT_NEAR(r.r_mean, r.r_one_step, std::max(kSigmas * r.r_se, kRadiusFloorRel * r.r_one_step))
         << "r = " << r.r_mean << " ± " << r.r_se << ", one-step " << r.r_one_step << ", SDE " << r.r_sde;
   }
-  EXPECT_NEAR(r.S_sphere, r.S_sphere_vmf, std::max(kSigmas * r.S_sphere_se, entropy_floor(c.d)))
-      << "S(rho) = " << r.S_sphere << " ± " << r.S_sphere_se << ", exact VMF " << r.S_sphere_vmf;
-  std::printf("%s d=%lld: U %.6g ± %.2g (VMF %.6g) r %.6g ± %.2g (one-step %.6g, SDE %.6g) lambda_eff %.6g ± %.2g "
-              "(one-step %.6g) S %.4f ± %.3f (VMF %.4f) adjacent %.2f, %g iterations, ESS U %.0f r %.0f\n",
-              protocol_name(c.protocol), c.d, r.U, r.U_se, r.U_vmf, r.r_mean, r.r_se, r.r_one_step, r.r_sde,
-              r.lambda_eff, r.lambda_eff_se, r.lambda_eff_one_step, r.S_sphere, r.S_sphere_se, r.S_sphere_vmf,
-              r.adjacent_nn_fraction, r.iterations, r.U_ess, r.r_ess);
+  EXPECT_NEAR(r.S_sphere, r.S_sphere_discrete, std::max(kSigmas * r.S_sphere_se, entropy_floor(c.d)))
+      << "S(rho) = " << r.S_sphere << " ± " << r.S_sphere_se << ", VMF(T_discrete) " << r.S_sphere_discrete;
+  std::printf("%s d=%lld: U %.6g ± %.2g (VMF(T_discrete) %.6g, VMF(T) %.6g) r %.6g ± %.2g (one-step %.6g, SDE %.6g) lambda_eff %.6g ± %.2g "
+              "(one-step %.6g) S %.4f ± %.3f (VMF(T_discrete) %.4f, VMF(T) %.4f) adjacent %.2f, %g iterations, ESS U %.0f "
+              "r %.0f\n",
+              protocol_name(c.protocol), c.d, r.U, r.U_se, r.U_discrete, r.U_vmf, r.r_mean, r.r_se, r.r_one_step, r.r_sde,
+              r.lambda_eff, r.lambda_eff_se, r.lambda_eff_one_step, r.S_sphere, r.S_sphere_se, r.S_sphere_discrete,
+              r.S_sphere_vmf, r.adjacent_nn_fraction, r.iterations, r.U_ess, r.r_ess);
+}
+
+// The heating is real and resolved: at eta_eff = 0.1 the measured U sits many SE above VMF at the protocol's T
+// (so the check above could fail without the discrete-time law), in every protocol.
+TEST(IsoStationary, HotDirectionLawIsResolvedFromVmfAtT) {
+  for (const Case& c : kCases) {
+    if (c.eta < 0.05) continue;
+    const StationaryRow r = run_case(c);
+    // lr: the longer step (1/(1 - eta lambda)) and the larger discrete radius nearly cancel; the heating remains.
+    EXPECT_GT((r.U - r.U_vmf) / r.U_se, c.protocol == Protocol::fixed_lr ? 3.0 : 5.0) << protocol_name(c.protocol) << " d=" << c.d << ": U = " << r.U
+                                              << " ± " << r.U_se << ", VMF(T) " << r.U_vmf;
+    EXPECT_GT(r.T_discrete, r.T) << protocol_name(c.protocol);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(ProtocolsAndDimensions, IsoStationary, ::testing::ValuesIn(kCases),

@@ -46,6 +46,9 @@ struct StationaryRow {
 
   // Predictions.
   double U_vmf = kNaN, S_sphere_vmf = kNaN;      // exact von Mises-Fisher at this T
+  // The direction law of the discrete update (theory/discrete_direction.hpp): exact VMF at T_discrete, the
+  // temperature its first-order stationarity asks for, from the measured E[r^2] (lr, elr). Isotropic model only.
+  double T_discrete = kNaN, U_discrete = kNaN, S_sphere_discrete = kNaN;
   double S_pred = kNaN;                          // S_sphere_vmf + (d-1) log r_pred_sde
   double r_sde = kNaN, r_discrete = kNaN;        // lr, elr: stationary radius, SDE and discrete-time (App. H)
   double r_one_step = kNaN;                      // lr, elr: from the exact one-step norm identity (ideal_gas.hpp)

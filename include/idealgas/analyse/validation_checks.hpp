@@ -158,7 +158,8 @@ struct V3Slope {
   double value = kNaN, se = kNaN;
   double over_R = kNaN, over_R_se = kNaN;  // value / R
   // What theory says on this grid: the same fit applied to the exact predictions of the table (S_pred, or
-  // S_sphere_vmf on the sphere: exact VMF at each row's T and the SDE radius), / R. The small-T limit
+  // on the sphere S_sphere_discrete, exact VMF at the discrete update's temperature, where every row has it, else
+  // S_sphere_vmf: exact VMF at each row's T), / R. The small-T limit
   // (e.g. dS/dlog eta = R) is exact at d = 3 up to exp(-2/T) terms but not at larger d, where the exact VMF entropy
   // bends by O(d^2 T); target_small_T_over_R keeps it for reference. NaN predictions: target = the small-T value.
   double target_over_R = kNaN;
