@@ -30,6 +30,8 @@ const StationaryColumn kColumns[] = {
     {"T_discrete", &StationaryRow::T_discrete},
     {"U_discrete", &StationaryRow::U_discrete},
     {"S_sphere_discrete", &StationaryRow::S_sphere_discrete},
+    {"S_sphere_expected", &StationaryRow::S_sphere_expected},
+    {"S_sphere_expected_se", &StationaryRow::S_sphere_expected_se},
     {"S", &StationaryRow::S},
     {"S_se", &StationaryRow::S_se},
     {"S_pred", &StationaryRow::S_pred},

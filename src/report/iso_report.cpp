@@ -22,8 +22,9 @@ constexpr double kSigmas = 3.0;
 constexpr double kSlopeFloorOverR = 0.005;
 constexpr double kRadiusFloorRel = 1e-3;
 constexpr double kMinRowPassRate = 0.95;  // share of rows within max(3 SE, floor) of the one-step prediction
-// S(rho_w_hat) against exact VMF, row by row (issue "Numbers you can trust"): at most 7 % of rows beyond 2 SE
-// (4.6 % expected by chance for honest SEs) and none beyond 4 SE.
+// S(rho_w_hat) row by row against what the estimator returns on exact VMF samples at the discrete update's
+// temperature (issue "Numbers you can trust"): at most 7 % of rows beyond 2 SE (4.6 % expected by chance for
+// honest SEs) and none beyond 4 SE.
 constexpr double kMaxShareBeyond2Se = 0.07;
 constexpr double kMaxAbsZ = 4.0;
 constexpr double kMinV2PassRate = 0.95;
@@ -139,6 +140,12 @@ nlohmann::json iso_headline_checks(const GridTable& table, const std::vector<std
   out["S_sphere_vs_discrete"] = to_json(row_distances(
       table, [](const StationaryRow& r) { return r.S_sphere; }, [](const StationaryRow& r) { return r.S_sphere_se; },
       [](const StationaryRow& r) { return r.S_sphere_discrete; }, 0.0));
+  // Against what the estimator returns for exact VMF(T_discrete) samples of the same size (its bias measured, its
+  // Monte Carlo SE in quadrature): the verdict's reference, so that the KL bias is not charged to the dynamics.
+  out["S_sphere_vs_expected"] = to_json(row_distances(
+      table, [](const StationaryRow& r) { return r.S_sphere; },
+      [](const StationaryRow& r) { return std::hypot(r.S_sphere_se, r.S_sphere_expected_se); },
+      [](const StationaryRow& r) { return r.S_sphere_expected; }, 0.0));
   out["U_vs_discrete"] = to_json(row_distances(
       table, [](const StationaryRow& r) { return r.U; }, [](const StationaryRow& r) { return r.U_se; },
       [](const StationaryRow& r) { return r.U_discrete; }, 0.0));
@@ -301,15 +308,15 @@ std::vector<VerdictLine> iso_verdict(const nlohmann::json& checks) {
                       kRadiusFloorRel),
           fmt::format("SDE-regime max err {:.2g} <= {}", sde_err, kPaperMaxRadiusRelErr),
           sde_err <= kPaperMaxRadiusRelErr);
-    // S(rho_w_hat) row by row against exact VMF at the discrete update's temperature; beside it, the same against
-    // VMF at the protocol's T (the continuous-time law the paper compares with).
+    // S(rho_w_hat) row by row against what the estimator returns for exact VMF samples at the discrete update's
+    // temperature; beside it, the plain distance to exact VMF at the protocol's T (the paper's comparison).
     const double share_at_T = number(at(p, {"S_sphere_vs_vmf", "share_beyond_2_se"}));
     const double max_at_T = number(at(p, {"S_sphere_vs_vmf", "max_abs_z"}));
-    bound(p, at(p, {"S_sphere_vs_discrete", "share_beyond_2_se"}), kMaxShareBeyond2Se, true,
-          "S(rho) rows beyond 2 SE of VMF(T_discrete)",
+    bound(p, at(p, {"S_sphere_vs_expected", "share_beyond_2_se"}), kMaxShareBeyond2Se, true,
+          "S(rho) rows beyond 2 SE of KL on VMF(T_discrete)",
           fmt::format("VMF(T): {:.3f} <= {}", share_at_T, kMaxShareBeyond2Se), share_at_T <= kMaxShareBeyond2Se);
-    bound(p, at(p, {"S_sphere_vs_discrete", "max_abs_z"}), kMaxAbsZ, true,
-          "S(rho) max |distance| to VMF(T_discrete), SE", fmt::format("VMF(T): {:.2f} <= {}", max_at_T, kMaxAbsZ),
+    bound(p, at(p, {"S_sphere_vs_expected", "max_abs_z"}), kMaxAbsZ, true,
+          "S(rho) max |dist| to KL on VMF(T_discrete), SE", fmt::format("VMF(T): {:.2f} <= {}", max_at_T, kMaxAbsZ),
           max_at_T <= kMaxAbsZ);
     bound(p, at(p, {"v2_pass_rate"}), kMinV2PassRate, false, "V2 pass rate");
   }

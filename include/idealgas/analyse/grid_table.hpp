@@ -49,6 +49,9 @@ struct StationaryRow {
   // The direction law of the discrete update (theory/discrete_direction.hpp): exact VMF at T_discrete, the
   // temperature its first-order stationarity asks for, from the measured E[r^2] (lr, elr). Isotropic model only.
   double T_discrete = kNaN, U_discrete = kNaN, S_sphere_discrete = kNaN;
+  // What the KL estimator returns on average for exact VMF(T_discrete) samples of this row's size: S_sphere_discrete
+  // plus the estimator's bias measured on such samples (analyse/kl_reference.hpp), with its Monte Carlo SE.
+  double S_sphere_expected = kNaN, S_sphere_expected_se = kNaN;
   double S_pred = kNaN;                          // S_sphere_vmf + (d-1) log r_pred_sde
   double r_sde = kNaN, r_discrete = kNaN;        // lr, elr: stationary radius, SDE and discrete-time (App. H)
   double r_one_step = kNaN;                      // lr, elr: from the exact one-step norm identity (ideal_gas.hpp)

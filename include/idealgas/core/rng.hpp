@@ -48,6 +48,7 @@ enum class StreamPurpose : std::uint64_t {
   network_sgd = 7,      // batch indices (i.i.d. with replacement)
   network_augment = 8,  // random-crop offsets
   network_measure = 9,  // fresh batches of the Tr Sigma estimator
+  kl_reference = 10,    // exact VMF samples that measure the entropy estimator's bias (analyse/kl_reference.hpp)
   test = 99
 };
 
