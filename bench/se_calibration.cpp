@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
       c.schedule.kind = parse_schedule(schedule);
       IsoGrid g(c, p);
       g.advance_to(g.max_iterations());
-      tables.push_back(iso_stationary_table(g).table);
+      tables.push_back(iso_stationary_table(g, EstimatorReference::skip).table);
     }
     // Per cell (for diagnosis): seed-to-seed SD and root-mean-square SE of the radius (or lambda_eff).
     for (std::size_t k = 0; k < tables[0].rows.size(); ++k) {

@@ -87,7 +87,7 @@ void add_estimator_reference(const IsoGrid& grid, GridTable& t) {
 
 }  // namespace
 
-IsoStationaryTable iso_stationary_table(const IsoGrid& grid) {
+IsoStationaryTable iso_stationary_table(const IsoGrid& grid, EstimatorReference reference) {
   if (!grid.finished())
     throw InputError(fmt::format("the {} grid is at iteration {} of {}; stationary averages need the full run",
                                  protocol_name(grid.protocol()), grid.iteration(), grid.max_iterations()));
@@ -219,7 +219,7 @@ IsoStationaryTable iso_stationary_table(const IsoGrid& grid) {
     out.status.push_back(w.entropy_error.empty() ? "ok" : w.entropy_error);
     t.rows.push_back(row);
   }
-  add_estimator_reference(grid, t);
+  if (reference == EstimatorReference::measure) add_estimator_reference(grid, t);
   return out;
 }
 
