@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "commands.hpp"
+#include "own_program.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/run_folder.hpp"
 #include "idealgas/sweep/grid_presets.hpp"
@@ -40,14 +41,6 @@ struct SweepCliOptions {
   bool dry_run = false;
   std::string partition, array_limit, time_limit, gpus_per_task, models_per_task;
 };
-
-/// The program the jobs run: this very executable.
-std::string own_program() {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) throw IoError(fmt::format("cannot find this program's path (/proc/self/exe: {})", ec.message()));
-  return self.string();
-}
 
 std::string duration_text(double seconds) {
   if (!std::isfinite(seconds)) return "?";
@@ -96,7 +89,7 @@ void run_slurm_cli(const SweepCliOptions& o, const GridConfig& grid, const fs::p
   constexpr std::uint64_t kMaxCount = static_cast<std::uint64_t>(kSlurmMaxPerTaskCount);
   SlurmSweepOptions s;
   s.out = fs::absolute(out_given);
-  s.program = own_program();
+  s.program = own_program().string();  // the jobs run this very executable
   s.n_configurations = static_cast<long long>(configurations.size());
   if (!o.models_per_task.empty())
     s.models_per_task = static_cast<long long>(parse_count("--models-per-task", o.models_per_task, 1, kMaxCount));
@@ -153,7 +146,7 @@ void run_sweep_cli(const SweepCliOptions& o) {
   run.jobs = static_cast<int>(parse_count("--jobs", o.jobs, 1, kMaxSweepJobs));
   if (!o.shard.empty()) run.shard = parse_shard("--shard", o.shard);
   run.out = out_folder(o);
-  run.program = own_program();
+  run.program = own_program().string();
   const bool interactive = ::isatty(::fileno(stderr)) != 0;
   if (!o.quiet) {
     std::fprintf(stderr, "sweep: %s (%s), %lld configurations%s, %d worker%s -> %s\n", run.grid.source.c_str(),

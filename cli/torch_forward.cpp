@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "commands.hpp"
+#include "own_program.hpp"
 #include "idealgas/core/error.hpp"
 
 namespace idealgas::cli {
@@ -41,9 +42,7 @@ void setup_torch_forwarding(CLI::App& app) {
 
 void run_torch_program_if_needed(int argc, char** argv) {
   if (!needs_torch(argc, argv)) return;
-  std::error_code ec;
-  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const std::filesystem::path torch = (ec ? std::filesystem::path(".") : self.parent_path()) / kTorchProgram;
+  const std::filesystem::path torch = own_program().parent_path() / kTorchProgram;
   ::execv(torch.c_str(), argv);
   throw IoError(fmt::format("'{}' needs LibTorch, which runs in {} beside this program, and that could not be "
                             "started: {}; rebuild idealgas (it builds both programs)",
