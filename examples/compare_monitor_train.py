@@ -5,6 +5,7 @@
     cmake --build --preset release --target idealgas idealgas_python
     PYTHONPATH=build/release/python /usr/bin/python3 examples/compare_monitor_train.py \\
         --idealgas build/release/idealgas [--k 2] [--per-class 100] [--steps 2000] [--out runs/compare]
+        [--seeds 2,3,4,5,6]   # one pair per seed, then the means compared with their seed-to-seed SEs
 
 Both runs see the same data, model, initial point and protocol; only the batch streams differ, so their
 stationary averages must agree within their standard errors (issue 9's acceptance):
@@ -83,15 +84,66 @@ def main(argv=None) -> int:
     ap.add_argument("--snapshot-every", type=int, default=20)
     ap.add_argument("--chunk", type=int, default=1000, help="images per forward pass of the full-batch gradient")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", default="",
+                    help="comma-separated seeds: one pair of runs per seed (OUT/seed-N), then the two sides' means "
+                         "compared with their seed-to-seed SEs")
     args = ap.parse_args(argv)
     for name in ("k", "per_class", "steps", "batch", "log_every", "queue", "snapshot_every", "chunk"):
         if getattr(args, name) < 1:
             ap.error(f"--{name.replace('_', '-')} must be >= 1")
     if args.steps % (2 * args.log_every) != 0:
         ap.error("--steps must be a multiple of 2 x --log-every (log points on both sides of the window's start)")
-    os.makedirs(os.path.join(args.out, "data"), exist_ok=True)
+    if not args.seeds:
+        return 0 if run_pair(args, args.seed, args.out) is not None else 1
+    try:
+        seeds = [int(x) for x in args.seeds.split(",")]
+    except ValueError:
+        ap.error(f"--seeds must be comma-separated integers, got {args.seeds!r}")
+    pairs = {}
+    for seed in seeds:
+        print(f"\n=== seed {seed}")
+        pair = run_pair(args, seed, os.path.join(args.out, f"seed-{seed}"))
+        if pair is not None:
+            pairs[seed] = pair
+    print_replicate_comparison(pairs)
+    return 0 if len(pairs) >= 2 else 1
+
+
+# (label, key of the value, key of its within-run SE) in both the monitor's summary and the trainer's summary.json.
+QUANTITIES = [("r (stationary radius)", "r_mean", "r_se"), ("sigma2", "sigma2", "sigma2_se"), ("T", "T", "T_se"),
+              ("U (mean batch loss)", "U", "U_se"), ("S_sphere (nats)", "S_sphere", "S_sphere_se")]
+
+
+def print_replicate_comparison(pairs: dict) -> None:
+    """Each side's mean over seeds with its seed-to-seed SE (sd / sqrt(n)), the difference in the combined SE, and
+    the ratio of the seed-to-seed SD to the mean within-run SE (an honest within-run SE gives ~1)."""
+    n = len(pairs)
+    print(f"\nreplicates: {n} seeds ({', '.join(str(s) for s in pairs)})")
+    if n < 2:
+        print("fewer than 2 finished seeds: no seed-to-seed SE")
+        return
+    print(f"{'':24s} {'Monitor: mean ± SE':>26s} {'idealgas train: mean ± SE':>28s} {'diff / SE':>10s} "
+          f"{'sd/within-SE (Py, C++)':>24s}")
+    for name, key, se_key in QUANTITIES:
+        sides = []
+        for which in (0, 1):
+            values = np.array([pairs[s][which][key] for s in pairs], dtype=np.float64)
+            within = np.array([pairs[s][which].get(se_key, math.nan) for s in pairs], dtype=np.float64)
+            sd = float(values.std(ddof=1))
+            sides.append((float(values.mean()), sd / math.sqrt(n), sd / float(np.nanmean(within))
+                          if np.isfinite(within).any() else math.nan))
+        (a, a_se, a_ratio), (b, b_se, b_ratio) = sides
+        z = (a - b) / math.hypot(a_se, b_se)
+        print(f"{name:24s} {a:>12.5g} ± {a_se:<11.2g} {b:>14.5g} ± {b_se:<11.2g} {z:>+10.2f} "
+              f"{a_ratio:>11.2f} {b_ratio:>11.2f}")
+
+
+def run_pair(args, seed: int, out: str):
+    """One seed: the Python loop with the monitor and `idealgas train`, in parallel; prints the side-by-side table
+    and returns (monitor summary, trainer stationary dict), or None when the trainer refused or failed."""
+    os.makedirs(os.path.join(out, "data"), exist_ok=True)
     torch.set_num_threads(1)
-    torch.manual_seed(args.seed)
+    torch.manual_seed(seed)
 
     # Data: the same subset for both runs.
     images = read_idx(os.path.join(DATA_DIR, "train-images-idx3-ubyte.gz"), IDX_IMAGES_MAGIC, 3)
@@ -100,7 +152,7 @@ def main(argv=None) -> int:
     test_images = read_idx(os.path.join(DATA_DIR, "t10k-images-idx3-ubyte.gz"), IDX_IMAGES_MAGIC, 3)
     test_labels = read_idx(os.path.join(DATA_DIR, "t10k-labels-idx1-ubyte.gz"), IDX_LABELS_MAGIC, 1)
     test_images, test_labels = balanced_subset(test_images, test_labels, 10)
-    data_dir = os.path.join(args.out, "data")
+    data_dir = os.path.join(out, "data")
     write_idx(os.path.join(data_dir, "train-images-idx3-ubyte.gz"), images, IDX_IMAGES_MAGIC)
     write_idx(os.path.join(data_dir, "train-labels-idx1-ubyte.gz"), labels, IDX_LABELS_MAGIC)
     write_idx(os.path.join(data_dir, "t10k-images-idx3-ubyte.gz"), test_images, IDX_IMAGES_MAGIC)
@@ -118,14 +170,14 @@ def main(argv=None) -> int:
         norm = math.sqrt(sum(float((p ** 2).sum()) for p in si.values()))
         for p in si.values():
             p.mul_(1.0 / norm)
-    model_path = os.path.join(args.out, "model.pt")
+    model_path = os.path.join(out, "model.pt")
     torch.jit.script(model).save(model_path)
     names = list(si)
     print(f"model: ConvNet k = {args.k}, SI parameters {', '.join(names)} (d = {sum(p.numel() for p in si.values())}); "
           f"data: {n_train} training images")
 
     # The C++ run, in the background.
-    config = os.path.join(args.out, "train.toml")
+    config = os.path.join(out, "train.toml")
     with open(config, "w") as f:
         f.write(f"""[model]
 arch = "torchscript"
@@ -144,7 +196,7 @@ lambda = {args.lambda_!r}
 [train]
 iterations = {args.steps}
 batch_size = {args.batch}
-seed = {args.seed}
+seed = {seed}
 threads = 1
 
 [measure]
@@ -158,7 +210,7 @@ stationary_fraction = 0.5
 queue_size = {args.queue}
 queue_stride = {args.snapshot_every}
 """)
-    run_dir = os.path.join(args.out, "train")
+    run_dir = os.path.join(out, "train")
     t0 = time.perf_counter()
     cpp = subprocess.Popen([args.idealgas, "train", config, "--out", run_dir, "--restart", "--quiet"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -168,7 +220,7 @@ queue_stride = {args.snapshot_every}
     optimizer = torch.optim.SGD(params, lr=args.eta, weight_decay=args.lambda_)
     monitor = idealgas.Monitor(params, "lr", optimizer=optimizer, eta=args.eta, lambda_=args.lambda_,
                                queue_size=args.queue, snapshot_every=args.snapshot_every)
-    batch_rng = torch.Generator().manual_seed(args.seed + 1)
+    batch_rng = torch.Generator().manual_seed(seed + 1)
 
     def full_batch_chunks():  # (mean chunk loss, chunk size): the full-batch gradient, as the trainer's log points
         for start in range(0, n_train, args.chunk):
@@ -191,19 +243,17 @@ queue_stride = {args.snapshot_every}
                     b.copy_(s)
     python_seconds = time.perf_counter() - t0
     py = monitor.summary(start=args.steps // 2)
-    out, _ = cpp.communicate()
+    with open(os.path.join(out, "monitor_summary.json"), "w") as f:
+        json.dump(py, f, indent=1, default=lambda o: o.tolist() if hasattr(o, "tolist") else float(o))
+    cpp_output, _ = cpp.communicate()
     cpp_seconds = time.perf_counter() - t0
     if cpp.returncode != 0:
-        print(out, file=sys.stderr)
-        return cpp.returncode
+        print(cpp_output, file=sys.stderr)
+        return None
     with open(os.path.join(run_dir, "summary.json")) as f:
         st = json.load(f)["stationary"]
 
-    rows = [("r (stationary radius)", py["r_mean"], py["r_se"], st["r_mean"], st["r_se"]),
-            ("sigma2", py["sigma2"], py["sigma2_se"], st["sigma2"], st["sigma2_se"]),
-            ("T", py["T"], py["T_se"], st["T"], st["T_se"]),
-            ("U (mean batch loss)", py["U"], py["U_se"], st["U"], st["U_se"]),
-            ("S_sphere (nats)", py["S_sphere"], py["S_sphere_se"], st["S_sphere"], st["S_sphere_se"])]
+    rows = [(name, py[key], py[se], st[key], st[se]) for name, key, se in QUANTITIES]
     print(f"\nstationary window: steps {args.steps // 2}..{args.steps}; entropy queue {args.queue} snapshots every "
           f"{args.snapshot_every} steps")
     print(f"{'':24s} {'Monitor (Python loop)':>24s} {'idealgas train':>24s} {'difference / SE':>16s}")
@@ -213,7 +263,7 @@ queue_stride = {args.snapshot_every}
     print(f"(r discrete prediction: Python {py['predictions'].get('r_discrete', math.nan):.5g}, "
           f"C++ {st.get('r_discrete', math.nan):.5g})")
     print(f"\ntime: Python loop {python_seconds:.0f} s, idealgas train {cpp_seconds:.0f} s (in parallel, 1 thread each)")
-    return 0
+    return py, st
 
 
 if __name__ == "__main__":
