@@ -30,7 +30,6 @@ idealgas::IsoConfig fuzz_checkpoint_config() {
   return c;
 }
 
-constexpr char kMagic[8] = {'I', 'G', 'I', 'S', 'O', 'C', 'K', '2'};
 
 }  // namespace
 
@@ -39,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const idealgas::IsoConfig config = fuzz_checkpoint_config();
   if (size < 1) return 0;
   const idealgas::Protocol protocol = static_cast<idealgas::Protocol>(data[0] % 3);
-  std::string bytes(kMagic, sizeof kMagic);
+  std::string bytes(idealgas::kIsoCheckpointMagic, sizeof idealgas::kIsoCheckpointMagic);
   const std::uint32_t crc = idealgas::crc32_of(std::string_view(reinterpret_cast<const char*>(data) + 1, size - 1));
   bytes.append(reinterpret_cast<const char*>(&crc), sizeof crc);
   bytes.append(reinterpret_cast<const char*>(data + 1), size - 1);

@@ -20,7 +20,6 @@
 
 namespace {
 
-constexpr char kMagic[8] = {'I', 'G', 'T', 'R', 'A', 'I', 'N', '1'};  // src/train/run_state.cpp
 constexpr long long kDim = 6, kRunning = 4, kIterations = 200;
 
 idealgas::train::RunState ring_template() {
@@ -46,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const idealgas::train::RunState ring = ring_template();
   const nlohmann::json config = named_config(data, size);
   if (config.is_discarded()) return 0;
-  std::string bytes(kMagic, sizeof kMagic);
+  std::string bytes(idealgas::train::kTrainCheckpointMagic, sizeof idealgas::train::kTrainCheckpointMagic);
   const std::uint32_t crc = idealgas::crc32_of(std::string_view(reinterpret_cast<const char*>(data), size));
   bytes.append(reinterpret_cast<const char*>(&crc), sizeof crc);
   bytes.append(reinterpret_cast<const char*>(data), size);

@@ -200,8 +200,6 @@ void IsoGrid::estimate_entropy(IsoWalker& walker) const {
 
 namespace {
 
-constexpr char kCheckpointMagic[8] = {'I', 'G', 'I', 'S', 'O', 'C', 'K', '2'};
-
 void write_batch(CheckpointWriter& out, const BatchMeans& b) {
   const BatchMeans::State& s = b.state();
   out.pod(s.expected);
@@ -247,11 +245,11 @@ void IsoGrid::save_checkpoint(const std::string& path) const {
     out.vec(w.entropy_sub_total);
     out.pod(w.duplicates);
   }
-  out.write(path, kCheckpointMagic);
+  out.write(path, kIsoCheckpointMagic);
 }
 
 IsoGrid IsoGrid::load_checkpoint(const std::string& path, const IsoConfig& config, Protocol protocol) {
-  CheckpointReader in(path, kCheckpointMagic, "iso", "delete it to restart this protocol from iteration 0");
+  CheckpointReader in(path, kIsoCheckpointMagic, "iso", "delete it to restart this protocol from iteration 0");
 
   IsoGrid grid(config, protocol);
   const nlohmann::json saved = nlohmann::json::parse(in.str(), nullptr, false);

@@ -54,8 +54,6 @@ void SnapshotRing::restore(const std::vector<float>& rows, long long pushes) {
 
 namespace {
 
-constexpr char kMagic[8] = {'I', 'G', 'T', 'R', 'A', 'I', 'N', '1'};
-
 void write_series(CheckpointWriter& out, const BlockSeries& b) {
   out.vec(b.means);
   out.pod(b.sum);
@@ -97,12 +95,12 @@ void save_checkpoint(const std::string& path, const nlohmann::json& config, cons
   out.str(s.entropy_error);
   out.pod(s.seconds_training);
   out.pod(s.seconds_measuring);
-  out.write(path, kMagic);
+  out.write(path, kTrainCheckpointMagic);
 }
 
 LoadedCheckpoint load_checkpoint(const std::string& path, const nlohmann::json& config, long long dim,
                                  long long running_size, long long iterations, const RunState& ring_template) {
-  CheckpointReader in(path, kMagic, "train", "delete it, or pass --restart to start over");
+  CheckpointReader in(path, kTrainCheckpointMagic, "train", "delete it, or pass --restart to start over");
   const nlohmann::json saved = nlohmann::json::parse(in.str(), nullptr, false);
   if (saved.is_discarded()) in.corrupt("unreadable configuration");
   if (saved != config) {

@@ -40,6 +40,9 @@ struct IsoWalker {
   long long duplicates = 0;     // duplicate snapshots seen by the estimator
 };
 
+/// The first 8 bytes of an isotropic grid checkpoint (the format, core/checkpoint_file.hpp, version 2).
+inline constexpr char kIsoCheckpointMagic[8] = {'I', 'G', 'I', 'S', 'O', 'C', 'K', '2'};
+
 class IsoGrid {
  public:
   /// Sets up every configuration of `protocol` at iteration 0. Validates `config` (InputError).

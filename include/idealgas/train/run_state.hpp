@@ -82,6 +82,9 @@ class SnapshotRing {
   std::optional<SnapshotQueue> queue_;
 };
 
+/// The first 8 bytes of a training checkpoint (the format, core/checkpoint_file.hpp, version 1).
+inline constexpr char kTrainCheckpointMagic[8] = {'I', 'G', 'T', 'R', 'A', 'I', 'N', '1'};
+
 struct RunState {
   long long iteration = 0;
   std::string divergence;  // empty while healthy
