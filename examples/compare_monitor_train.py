@@ -114,9 +114,16 @@ QUANTITIES = [("r (stationary radius)", "r_mean", "r_se"), ("sigma2", "sigma2", 
               ("U (mean batch loss)", "U", "U_se"), ("S_sphere (nats)", "S_sphere", "S_sphere_se")]
 
 
+def number(summary: dict, key: str) -> float:
+    """summary[key] as a float; NaN where it is missing or null (e.g. T when the Tr Sigma estimate is negative)."""
+    value = summary.get(key)
+    return math.nan if value is None else float(value)
+
+
 def print_replicate_comparison(pairs: dict) -> None:
-    """Each side's mean over seeds with its seed-to-seed SE (sd / sqrt(n)), the difference in the combined SE, and
-    the ratio of the seed-to-seed SD to the mean within-run SE (an honest within-run SE gives ~1)."""
+    """Each side's mean over seeds with its seed-to-seed SE (sd / sqrt(n), over the seeds where the value is finite),
+    the difference in the combined SE, and the ratio of the seed-to-seed SD to the mean within-run SE (an honest
+    within-run SE gives ~1)."""
     n = len(pairs)
     print(f"\nreplicates: {n} seeds ({', '.join(str(s) for s in pairs)})")
     if n < 2:
@@ -127,10 +134,15 @@ def print_replicate_comparison(pairs: dict) -> None:
     for name, key, se_key in QUANTITIES:
         sides = []
         for which in (0, 1):
-            values = np.array([pairs[s][which][key] for s in pairs], dtype=np.float64)
-            within = np.array([pairs[s][which].get(se_key, math.nan) for s in pairs], dtype=np.float64)
+            values = np.array([number(pairs[s][which], key) for s in pairs], dtype=np.float64)
+            within = np.array([number(pairs[s][which], se_key) for s in pairs], dtype=np.float64)
+            ok = np.isfinite(values)  # e.g. T is NaN where a run's Tr Sigma estimate came out negative
+            values, within = values[ok], within[ok]
+            if values.size < 2:
+                sides.append((math.nan, math.nan, math.nan))
+                continue
             sd = float(values.std(ddof=1))
-            sides.append((float(values.mean()), sd / math.sqrt(n), sd / float(np.nanmean(within))
+            sides.append((float(values.mean()), sd / math.sqrt(values.size), sd / float(np.nanmean(within))
                           if np.isfinite(within).any() else math.nan))
         (a, a_se, a_ratio), (b, b_se, b_ratio) = sides
         z = (a - b) / math.hypot(a_se, b_se)
@@ -253,7 +265,7 @@ queue_stride = {args.snapshot_every}
     with open(os.path.join(run_dir, "summary.json")) as f:
         st = json.load(f)["stationary"]
 
-    rows = [(name, py[key], py[se], st[key], st[se]) for name, key, se in QUANTITIES]
+    rows = [(name, number(py, key), number(py, se), number(st, key), number(st, se)) for name, key, se in QUANTITIES]
     print(f"\nstationary window: steps {args.steps // 2}..{args.steps}; entropy queue {args.queue} snapshots every "
           f"{args.snapshot_every} steps")
     print(f"{'':24s} {'Monitor (Python loop)':>24s} {'idealgas train':>24s} {'difference / SE':>16s}")
