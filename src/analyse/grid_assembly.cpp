@@ -22,6 +22,17 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 // Columns that count samples: the replicas' add up.
 bool is_count_column(std::string_view name) { return ends_with(name, "_ess") || name == "S_estimates"; }
 
+/// The value column an SE column belongs to ("r_se" is r_mean's; otherwise the name without "_se").
+std::string_view value_of_se(std::string_view se_name) {
+  return se_name == "r_se" ? std::string_view("r_mean") : se_name.substr(0, se_name.size() - 3);
+}
+
+const StationaryColumn* column_named(std::string_view name) {
+  for (const StationaryColumn& c : stationary_row_columns())
+    if (name == c.name) return &c;
+  return nullptr;
+}
+
 }  // namespace
 
 StationaryRow combine_replicas(const std::vector<StationaryRow>& replicas) {
@@ -43,7 +54,27 @@ StationaryRow combine_replicas(const std::vector<StationaryRow>& replicas) {
     if (n == 0) {
       target = kNaN;
     } else if (ends_with(name, "_se")) {
-      target = std::sqrt(sum_sq) / n;  // SE of the mean of n independent replicas
+      // SE of the mean of n independent replicas: propagated from their own SEs, or from their spread when that
+      // is larger. A run's SE can miss slow modes that only the spread between runs shows (networks whose loss
+      // spikes: within-run SEs of U and r 3-4x below the replicas' spread, docs/python.md), never the reverse.
+      target = std::sqrt(sum_sq) / n;
+      const StationaryColumn* value = column_named(value_of_se(name));
+      if (value != nullptr) {
+        double v_sum = 0.0, v_sum_sq = 0.0;
+        int v_n = 0;
+        for (const StationaryRow& r : replicas) {
+          const double v = r.*(value->field);
+          if (!std::isfinite(v)) continue;
+          v_sum += v;
+          v_sum_sq += v * v;
+          ++v_n;
+        }
+        if (v_n >= 2) {
+          const double mean = v_sum / v_n;
+          const double var = std::max(0.0, (v_sum_sq - v_n * mean * mean) / (v_n - 1));
+          target = std::max(target, std::sqrt(var / v_n));
+        }
+      }
     } else if (is_count_column(name)) {
       target = sum;
     } else {

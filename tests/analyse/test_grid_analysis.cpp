@@ -65,10 +65,23 @@ TEST(GridAssembly, SortsPointsIntoTheGridAndCombinesReplicas) {
       EXPECT_EQ(row.lambda, kLambda[static_cast<std::size_t>(j)]);
       EXPECT_TRUE(std::isnan(row.radius));
       EXPECT_DOUBLE_EQ(row.U, 0.1);                           // mean of 0, 0.1, 0.2
-      EXPECT_DOUBLE_EQ(row.U_se, std::sqrt(3 * 1e-4) / 3);    // sqrt(sum se^2) / R: the SE of a mean of 3
+      EXPECT_NEAR(row.U_se, 0.1 / std::sqrt(3.0), 1e-15);     // the spread (sd 0.1 / sqrt 3) beats sqrt(3e-4)/3
       EXPECT_DOUBLE_EQ(row.U_ess, 300);                       // effective sample sizes add up
       EXPECT_EQ(g.replicas[static_cast<std::size_t>(i * 3 + j)].size(), 3u);
     }
+}
+
+// A replica mean's SE: propagated from the replicas' own SEs when they cover the spread between replicas, from the
+// spread when it is larger (the within-run SEs then missed something).
+TEST(GridAssembly, CombinedSeIsTheLargerOfPropagatedAndSpread) {
+  StationaryRow a, b;
+  a.U = 1.0, b.U = 1.001, a.U_se = b.U_se = 0.01;  // spread 0.0005 < propagated sqrt(2) 0.01 / 2
+  a.r_mean = 2.0, b.r_mean = 2.4, a.r_se = b.r_se = 0.01;  // spread 0.2 > propagated 0.0071
+  a.S = 5.0, b.S = kNaN, a.S_se = 0.3, b.S_se = kNaN;  // one finite value: propagated over the finite SEs
+  const StationaryRow c = combine_replicas({a, b});
+  EXPECT_DOUBLE_EQ(c.U_se, std::sqrt(2.0) * 0.01 / 2);
+  EXPECT_NEAR(c.r_se, 0.2, 1e-12);  // sd of {2.0, 2.4} = 0.2 sqrt 2, over sqrt 2
+  EXPECT_DOUBLE_EQ(c.S_se, 0.3);
 }
 
 TEST(GridAssembly, MissingPointsAndGroupsAndDuplicates) {

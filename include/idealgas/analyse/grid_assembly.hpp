@@ -37,7 +37,8 @@ struct AssembledGrid {
 /// runs claim the same point and replica.
 std::vector<AssembledGrid> assemble_grids(const std::vector<GridPoint>& points);
 
-/// Replica mean of `replicas` (each with a measurement): means of every numeric field, SEs propagated, flags joined.
+/// Replica mean of `replicas` (each with a measurement): means of every numeric field, flags joined; each SE the
+/// larger of the propagated one (sqrt(sum se^2)/n) and the replicas' spread (sd/sqrt(n), with >= 2 finite values).
 StationaryRow combine_replicas(const std::vector<StationaryRow>& replicas);
 
 /// Calibration of the reported SEs against the replicas' spread, pooled over the grid: for quantity X,
