@@ -84,7 +84,7 @@ def main(argv=None) -> int:
     ap.add_argument("--snapshot-every", type=int, default=20)
     ap.add_argument("--chunk", type=int, default=1000, help="images per forward pass of the full-batch gradient")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--seeds", default="",
+    ap.add_argument("--seeds", default=None,
                     help="comma-separated seeds: one pair of runs per seed (OUT/seed-N), then the two sides' means "
                          "compared with their seed-to-seed SEs")
     args = ap.parse_args(argv)
@@ -93,12 +93,21 @@ def main(argv=None) -> int:
             ap.error(f"--{name.replace('_', '-')} must be >= 1")
     if args.steps % (2 * args.log_every) != 0:
         ap.error("--steps must be a multiple of 2 x --log-every (log points on both sides of the window's start)")
+    for seed in ([args.seed] if not args.seeds else []):
+        if not 0 <= seed < 2 ** 63 - 1:
+            ap.error(f"--seed must be in [0, 2^63 - 1), got {seed}")
+    if args.seeds is not None and not args.seeds.strip():
+        ap.error("--seeds is empty")
     if not args.seeds:
         return 0 if run_pair(args, args.seed, args.out) is not None else 1
     try:
         seeds = [int(x) for x in args.seeds.split(",")]
     except ValueError:
         ap.error(f"--seeds must be comma-separated integers, got {args.seeds!r}")
+    if len(set(seeds)) != len(seeds):
+        ap.error(f"--seeds lists a seed twice: {args.seeds!r}")
+    if any(not 0 <= s < 2 ** 63 - 1 for s in seeds):
+        ap.error(f"--seeds must be in [0, 2^63 - 1), got {args.seeds!r}")
     pairs = {}
     for seed in seeds:
         print(f"\n=== seed {seed}")
@@ -248,6 +257,9 @@ queue_stride = {args.snapshot_every}
         optimizer.step()
         monitor.step(loss)
         if (step + 1) % args.log_every == 0:
+            if cpp.poll() not in (None, 0):  # the trainer refused (e.g. its scale-invariance check): stop here
+                print(cpp.communicate()[0], file=sys.stderr)
+                return None
             saved = [b.clone() for b in model.buffers()]  # the trainer's log points leave BatchNorm's state alone
             monitor.measure_full_gradient(full_batch_chunks())
             with torch.no_grad():

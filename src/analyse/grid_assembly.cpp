@@ -38,47 +38,52 @@ const StationaryColumn* column_named(std::string_view name) {
 StationaryRow combine_replicas(const std::vector<StationaryRow>& replicas) {
   IDEALGAS_ASSERT(!replicas.empty(), "combine_replicas needs a replica");
   if (replicas.size() == 1) return replicas.front();
+  // The finite values of one field over the replicas.
+  const auto finite_values = [&](double StationaryRow::*field) {
+    std::vector<double> v;
+    for (const StationaryRow& r : replicas)
+      if (std::isfinite(r.*field)) v.push_back(r.*field);
+    return v;
+  };
+  const auto mean_of = [](const std::vector<double>& v) {
+    double sum = 0.0;
+    for (double x : v) sum += x;
+    return sum / static_cast<double>(v.size());
+  };
   StationaryRow out = replicas.front();
   for (const StationaryColumn& c : stationary_row_columns()) {
     const std::string_view name = c.name;
-    double sum = 0.0, sum_sq = 0.0;
-    int n = 0;
-    for (const StationaryRow& r : replicas) {
-      const double v = r.*(c.field);
-      if (!std::isfinite(v)) continue;
-      sum += v;
-      sum_sq += v * v;
-      ++n;
-    }
+    const std::vector<double> v = finite_values(c.field);
     double& target = out.*(c.field);
-    if (n == 0) {
-      target = kNaN;
-    } else if (ends_with(name, "_se")) {
-      // SE of the mean of n independent replicas: propagated from their own SEs, or from their spread when that
-      // is larger. A run's SE can miss slow modes that only the spread between runs shows (networks whose loss
-      // spikes: within-run SEs of U and r 3-4x below the replicas' spread, docs/python.md), never the reverse.
-      target = std::sqrt(sum_sq) / n;
-      const StationaryColumn* value = column_named(value_of_se(name));
-      if (value != nullptr) {
-        double v_sum = 0.0, v_sum_sq = 0.0;
-        int v_n = 0;
-        for (const StationaryRow& r : replicas) {
-          const double v = r.*(value->field);
-          if (!std::isfinite(v)) continue;
-          v_sum += v;
-          v_sum_sq += v * v;
-          ++v_n;
-        }
-        if (v_n >= 2) {
-          const double mean = v_sum / v_n;
-          const double var = std::max(0.0, (v_sum_sq - v_n * mean * mean) / (v_n - 1));
-          target = std::max(target, std::sqrt(var / v_n));
-        }
+    if (ends_with(name, "_se")) {
+      // SE of the mean of independent replicas: propagated from their own SEs (sqrt(sum se^2)/n), or from their
+      // spread (sd/sqrt(n), two-pass: identical values give exactly 0) when that is larger or the only one there.
+      // A run's SE can miss slow modes that only the spread between runs shows (networks whose loss spikes:
+      // within-run SEs of U and r 3-4x below the replicas' spread, docs/python.md), never the reverse.
+      double propagated = kNaN, spread = kNaN;
+      if (!v.empty()) {
+        double sum_sq = 0.0;
+        for (double se : v) sum_sq += se * se;
+        propagated = std::sqrt(sum_sq) / static_cast<double>(v.size());
       }
+      const StationaryColumn* value = column_named(value_of_se(name));
+      const std::vector<double> values = value != nullptr ? finite_values(value->field) : std::vector<double>{};
+      if (values.size() >= 2) {
+        const double mean = mean_of(values);
+        double ss = 0.0;
+        for (double x : values) ss += (x - mean) * (x - mean);
+        const double n = static_cast<double>(values.size());
+        spread = std::sqrt(ss / (n - 1.0) / n);
+      }
+      target = std::isnan(propagated) ? spread : std::isnan(spread) ? propagated : std::max(propagated, spread);
+    } else if (v.empty()) {
+      target = kNaN;
     } else if (is_count_column(name)) {
+      double sum = 0.0;
+      for (double x : v) sum += x;
       target = sum;
     } else {
-      target = sum / n;
+      target = mean_of(v);
     }
   }
   out.duplicates = 0;

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <random>
+#include <set>
 
 #include "idealgas/core/rng.hpp"
 #include "idealgas/protocol/protocol.hpp"  // kNaN
@@ -11,55 +12,48 @@
 namespace idealgas {
 
 namespace {
-// Below this span of temperatures one node describes the bias (it moves by < 0.01 nats over a factor 1.5, d = 10).
-constexpr double kOneNodeSpan = 1.5;
+double lattice_temperature(int k) { return std::pow(10.0, 0.5 * k); }
 }  // namespace
+
+int kl_lattice_index(double T) { return static_cast<int>(std::floor(2.0 * std::log10(T))); }
 
 void KlBiasCurve::at(double T, double& bias_out, double& se_out) const {
   bias_out = se_out = kNaN;
-  if (log_T.empty() || !(T > 0.0) || !std::isfinite(T)) return;
-  const double x = std::log(T);
-  std::size_t k = 0;
-  while (k + 1 < log_T.size() && log_T[k + 1] < x) ++k;
-  if (k + 1 == log_T.size() || x <= log_T[k]) {  // beyond an end node, or on a node
-    const std::size_t at_node = x <= log_T[k] ? k : log_T.size() - 1;
-    bias_out = bias[at_node];
-    se_out = se[at_node];
-    return;
-  }
-  const double f = (x - log_T[k]) / (log_T[k + 1] - log_T[k]);
-  bias_out = (1.0 - f) * bias[k] + f * bias[k + 1];
-  se_out = (1.0 - f) * se[k] + f * se[k + 1];  // the nodes' errors are independent; this bounds the mix's SE
+  if (!(T > 0.0) || !std::isfinite(T)) return;
+  const int k = kl_lattice_index(T);
+  const auto lo = nodes.find(k), hi = nodes.find(k + 1);
+  if (lo == nodes.end() || hi == nodes.end()) return;
+  const double f = std::min(1.0, std::max(0.0, 2.0 * std::log10(T) - k));
+  bias_out = (1.0 - f) * lo->second.bias + f * hi->second.bias;
+  se_out = (1.0 - f) * lo->second.se + f * hi->second.se;  // the nodes' errors are independent: this bounds the SE
 }
 
-KlBiasCurve kl_bias_curve(const std::vector<double>& mean_direction, double T_min, double T_max, std::size_t n,
-                          int nodes, int replicates, std::uint64_t seed, const SphericalEntropyOptions& options) {
+KlBiasCurve kl_bias_curve(const std::vector<double>& mean_direction, const std::vector<double>& temperatures,
+                          std::size_t n, int replicates, std::uint64_t seed, const SphericalEntropyOptions& options) {
   KlBiasCurve curve;
   curve.replicates = replicates;
-  if (nodes < 1 || replicates < 2 || !(T_min > 0.0) || !(T_max >= T_min) || !std::isfinite(T_max)) return curve;
-  if (T_max <= kOneNodeSpan * T_min) {
-    nodes = 1;
-    T_min = T_max = std::sqrt(T_min * T_max);
-  }
+  if (replicates < 2) return curve;
+  std::set<int> needed;
+  for (double T : temperatures)
+    if (T > 0.0 && std::isfinite(T)) needed.insert({kl_lattice_index(T), kl_lattice_index(T) + 1});
   const long long d = static_cast<long long>(mean_direction.size());
-  for (int node = 0; node < nodes; ++node) {
-    const double log_T =
-        nodes == 1 ? std::log(T_min) : std::log(T_min) + (std::log(T_max) - std::log(T_min)) * node / (nodes - 1);
-    const double T = std::exp(log_T);
+  for (int k : needed) {
+    const double T = lattice_temperature(k);
+    if (!(T > 0.0) || !std::isfinite(1.0 / T)) continue;  // beyond double's range: no node, NaN rows
     const double exact = theory::vmf_stats(d, T).S_sphere;
-    double sum = 0.0, sum_sq = 0.0;
+    std::vector<double> errors;
     for (int rep = 0; rep < replicates; ++rep) {
-      std::mt19937_64 rng(derive_stream_key(seed, {static_cast<std::uint64_t>(node), static_cast<std::uint64_t>(rep)}));
+      std::mt19937_64 rng(derive_stream_key(seed, {static_cast<std::uint64_t>(static_cast<std::int64_t>(k)),
+                                                   static_cast<std::uint64_t>(rep)}));
       const std::vector<double> x = sample_vmf(mean_direction, 1.0 / T, n, rng);
-      const double error = spherical_entropy(x.data(), n, mean_direction.size(), options).spherical_entropy - exact;
-      sum += error;
-      sum_sq += error * error;
+      errors.push_back(spherical_entropy(x.data(), n, mean_direction.size(), options).spherical_entropy - exact);
     }
-    const double mean = sum / replicates;
-    const double var = std::max(0.0, (sum_sq - replicates * mean * mean) / (replicates - 1));
-    curve.log_T.push_back(log_T);
-    curve.bias.push_back(mean);
-    curve.se.push_back(std::sqrt(var / replicates));
+    double mean = 0.0;
+    for (double e : errors) mean += e;
+    mean /= replicates;
+    double ss = 0.0;
+    for (double e : errors) ss += (e - mean) * (e - mean);
+    curve.nodes[k] = {mean, std::sqrt(ss / (replicates - 1) / replicates)};
   }
   return curve;
 }

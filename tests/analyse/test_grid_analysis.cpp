@@ -78,10 +78,14 @@ TEST(GridAssembly, CombinedSeIsTheLargerOfPropagatedAndSpread) {
   a.U = 1.0, b.U = 1.001, a.U_se = b.U_se = 0.01;  // spread 0.0005 < propagated sqrt(2) 0.01 / 2
   a.r_mean = 2.0, b.r_mean = 2.4, a.r_se = b.r_se = 0.01;  // spread 0.2 > propagated 0.0071
   a.S = 5.0, b.S = kNaN, a.S_se = 0.3, b.S_se = kNaN;  // one finite value: propagated over the finite SEs
+  a.S_sphere = 1.0, b.S_sphere = 1.6;  // no SEs of their own (NaN): the spread is the SE
+  a.T = b.T = 0.005, a.T_se = b.T_se = 0.0;  // identical values, exact SEs: exactly 0, not a rounding residue
   const StationaryRow c = combine_replicas({a, b});
   EXPECT_DOUBLE_EQ(c.U_se, std::sqrt(2.0) * 0.01 / 2);
   EXPECT_NEAR(c.r_se, 0.2, 1e-12);  // sd of {2.0, 2.4} = 0.2 sqrt 2, over sqrt 2
   EXPECT_DOUBLE_EQ(c.S_se, 0.3);
+  EXPECT_NEAR(c.S_sphere_se, 0.3, 1e-12);
+  EXPECT_EQ(c.T_se, 0.0);
 }
 
 TEST(GridAssembly, MissingPointsAndGroupsAndDuplicates) {
