@@ -14,6 +14,11 @@ Use (the order matters: the monitor reads the gradient the step used and the wei
         mon.step(loss)                                         # after every step
     print(mon.report())                                        # T, P, V, sigma^2, S, Z, predictions
 
+Checkpoints: save ``mon.state_dict()`` with the model's and the optimizer's; to resume, build the monitor as
+before, load the model's and the optimizer's state, then ``mon.load_state_dict(saved)``: the measurements go on
+as if the run had not stopped (the summary is bitwise that of the run without the interruption). Loggers:
+``mon.log()`` is a flat ``{name: float}`` dict of the latest step (TensorBoard, W&B, print).
+
 What it assumes and how it measures (docs/python.md has the long form):
 
 * ``params`` are jointly scale-invariant (``L(c w) = L(w)`` for ``c > 0``; check with
@@ -25,6 +30,8 @@ What it assumes and how it measures (docs/python.md has the long form):
 * ``step()`` reads ``p.grad`` after ``optimizer.step()``: torch's SGD adds the weight decay out of place, so
   ``p.grad`` is still the mini-batch gradient ``g_B`` at the pre-step weights, the one the step used. Do not zero
   the gradients, clip them after the step, or touch the weights between ``optimizer.step()`` and ``step()``.
+  A call before ``optimizer.step()`` (weights unchanged since the previous call) or after ``zero_grad()`` (no
+  gradient, or a zero one) is refused with a message saying so.
 * Per step it records the radius, ``|g_B|^2``, the batch loss (if given), ``cos(g_B, w)`` (0 for SI parameters),
   and on the sphere the pre-projection norm; every ``snapshot_every`` steps the weights go into an
   :class:`idealgas.SnapshotQueue` of ``queue_size`` snapshots.
@@ -123,17 +130,28 @@ class Monitor:
             raise _core.InputError(f"the scale-invariant parameters hold {self.d} value(s); a sphere needs d >= 2")
         self.R = _core.gas_constant(self.d)
         self.optimizer = optimizer
-        self._groups = self._check_optimizer(optimizer)
+        # Indices, not the group dicts: optimizer.load_state_dict() replaces the dicts (a checkpoint's resume).
+        self._group_indices = self._check_optimizer(optimizer)
 
         self.queue_size = _count("queue_size", queue_size, 2)
         self.snapshot_every = _count("snapshot_every", snapshot_every, 1)
+        # The snapshots' dtype: float64 when any parameter is, else float32 (half-precision weights widened).
+        self._snapshot_dtype = (torch.float64 if any(p.dtype == torch.float64 for p in self.params)
+                                else torch.float32)
+        row_bytes = 8 if self._snapshot_dtype == torch.float64 else 4
         memory = _physical_memory_bytes()
-        need = self.queue_size * (self.d + self.queue_size) * 8
+        # The queue's angles and distances in doubles, plus the raw rows kept for state_dict() (as the trainer's
+        # checkpoint keeps them: the distance table is rebuilt from them on load, which gives the same bits).
+        need = self.queue_size * (self.d + self.queue_size) * 8 + self.queue_size * self.d * row_bytes
         if memory is not None and need > _QUEUE_MEMORY_SHARE * memory:
             raise _core.InputError(
                 f"queue_size = {self.queue_size} snapshots of d = {self.d} need {need / 2**30:.1f} GiB, more than "
                 f"half the memory ({memory / 2**30:.1f} GiB); lower queue_size")
+        self.entropy_k, self.exclude_window = entropy_k, exclude_window
         self.queue = _core.SnapshotQueue(self.queue_size, self.d, k=entropy_k, exclude_window=exclude_window)
+        self._rows = torch.empty((self.queue_size, self.d), dtype=self._snapshot_dtype)  # raw rows by slot
+        self._rows_head = 0  # slot of the oldest row once the ring is full
+        self._snapshots = 0  # rows pushed since the start of the run (checkpoints included)
 
         # Per-step records (index = step number from 0).
         self._radius_before: list = []  # |w_t|, the point where the step's gradient was taken
@@ -149,7 +167,9 @@ class Monitor:
         with torch.no_grad():
             if protocol == "sphere":
                 self._scale_to(self.radius)
-            self._w_norm = math.sqrt(self._norm_sq(self.params))
+            # |w|^2 as step() computes it (same summation), so that unchanged weights compare equal bit for bit.
+            self._w_sq = self._norm_sq(self.params)
+            self._w_norm = math.sqrt(self._w_sq)
         if not (math.isfinite(self._w_norm) and self._w_norm > 0.0):
             raise _core.InputError(f"the scale-invariant parameters have norm {self._w_norm}; expected a positive "
                                    "finite norm")
@@ -215,23 +235,29 @@ class Monitor:
                         f"optimizer group {gi} also trains {len(others)} tensor(s) that are not in params; protocol "
                         f"{self.protocol} sets this group's learning rate, so give the scale-invariant parameters "
                         "their own group")
-            groups.append(group)
+            groups.append(gi)
         missing = [i for i, p in enumerate(self.params) if id(p) not in found]
         if missing:
             raise _core.InputError(f"params{missing[:5]} are not in the optimizer")
         return groups
 
+    @property
+    def _groups(self) -> list:
+        """The optimizer's groups that hold params, as they are now."""
+        return [self.optimizer.param_groups[i] for i in self._group_indices]
+
     # ---- per-step work ----------------------------------------------------------------------------------------
 
     @staticmethod
-    def _norm_sq(tensors) -> float:
-        """Sum of squares in double (float32 sums would blur the O(eta_eff^2) differences lambda_eff needs)."""
-        total = None
-        for t in tensors:
-            v = t.detach().reshape(-1).to(torch.float64)
-            s = torch.dot(v, v)
-            total = s if total is None else total + s
-        return float(total)
+    def _flat64(tensors) -> torch.Tensor:
+        """The tensors as one float64 vector (float32 sums would blur the O(eta_eff^2) differences lambda_eff
+        needs)."""
+        return torch.cat([t.detach().reshape(-1) for t in tensors]).to(torch.float64)
+
+    @classmethod
+    def _norm_sq(cls, tensors) -> float:
+        w = cls._flat64(tensors)
+        return float(torch.dot(w, w))
 
     def _scale_to(self, radius: float) -> float:
         norm = math.sqrt(self._norm_sq(self.params))
@@ -275,19 +301,33 @@ class Monitor:
                     f"{group['weight_decay']!r}; protocol {self.protocol} needs lr = {lr!r}, weight_decay = "
                     f"{self.lambda_ or 0.0!r} (no LR scheduler, no changes between steps)")
         with torch.no_grad():
-            g = torch.cat([t.detach().reshape(-1) for t in grads]).to(torch.float64)
-            w = torch.cat([t.detach().reshape(-1) for t in self.params]).to(torch.float64)
-            grad_sq = float(torch.dot(g, g))
-            w_sq = float(torch.dot(w, w))
+            g = self._flat64(grads)
+            w = self._flat64(self.params)
+            # One host synchronisation for the three sums (on a GPU each float() would wait separately).
+            grad_sq, w_sq, g_dot_w1 = torch.stack([torch.dot(g, g), torch.dot(w, w), torch.dot(g, w)]).tolist()
             # <g, w_t> from the weights after the update w_{t+1} = (1 - lr lambda) w_t - lr g (no cancellation
             # problem: it is compared with |g| |w_t|, not with lr |g|^2).
             shrink = 1.0 - lr * (self.lambda_ or 0.0)
-            g_dot_w = (float(torch.dot(g, w)) + lr * grad_sq) / shrink
+            g_dot_w = (g_dot_w1 + lr * grad_sq) / shrink
         r_before = self._w_norm
         r_after = math.sqrt(w_sq)
         if not (math.isfinite(grad_sq) and math.isfinite(w_sq) and r_after > 0.0):
             raise _core.DivergenceError(f"monitor: step {step}: |g|^2 = {grad_sq}, |w|^2 = {w_sq}; the run diverged "
                                         "(non-finite or zero weights)")
+        # The call order: right after optimizer.step(). Before it, the weights are those of the previous call (an
+        # SGD step with a nonzero gradient changes |w|^2: (1 - lr lambda)^2 |w|^2 + lr^2 |g|^2); after zero_grad()
+        # the gradient is gone (None, caught above) or zero.
+        if grad_sq == 0.0:
+            raise _core.InputError(
+                f"monitor: step {step}: the gradient of the scale-invariant parameters is exactly zero: call "
+                "monitor.step() right after optimizer.step(), before zero_grad() (or the loss does not depend on "
+                "params)")
+        if w_sq == self._w_sq and lr > 0.0:
+            since = "the previous monitor.step()" if step > 0 else "the monitor was created"
+            raise _core.InputError(
+                f"monitor: step {step}: the weights have not changed since {since} (|w|^2 = {w_sq!r} to the last "
+                "bit) although the gradient is nonzero: monitor.step() was called before optimizer.step(); call it "
+                "right after optimizer.step()")
         loss_value = math.nan
         if loss is not None:
             if isinstance(loss, torch.Tensor) and loss.numel() == 1:
@@ -304,9 +344,10 @@ class Monitor:
             with torch.no_grad():
                 for p in self.params:
                     p.mul_(self.radius / r_after)
-                self._w_norm = math.sqrt(self._norm_sq(self.params))
+                self._w_sq = self._norm_sq(self.params)
+            self._w_norm = math.sqrt(self._w_sq)
         else:
-            self._w_norm = r_after
+            self._w_sq, self._w_norm = w_sq, r_after
         self._radius_before.append(r_before)
         self._radius_after.append(r_after)
         self._grad_sq.append(grad_sq)
@@ -317,11 +358,28 @@ class Monitor:
         self._set_lr()
         if (step + 1) % self.snapshot_every == 0:
             with torch.no_grad():
-                snapshot = torch.cat([p.detach().reshape(-1) for p in self.params])
-                if snapshot.dtype not in (torch.float32, torch.float64):
-                    snapshot = snapshot.to(torch.float32)
-                self.queue.push(snapshot.cpu().numpy())
+                snapshot = torch.cat([p.detach().reshape(-1) for p in self.params]).to(self._snapshot_dtype).cpu()
+                self._push(snapshot)
         self.seconds += time.perf_counter() - t0
+
+    def _push(self, row: torch.Tensor) -> None:
+        """A snapshot into the queue (first: it may refuse the row, and then nothing changes) and its raw row into
+        the ring that state_dict() saves."""
+        full = self.queue.size == self.queue_size
+        self.queue.push(row.numpy())
+        if full:  # the new row replaces the oldest
+            self._rows[self._rows_head].copy_(row)
+            self._rows_head = (self._rows_head + 1) % self.queue_size
+        else:  # filling: slots 0, 1, ... oldest first
+            self._rows[self.queue.size - 1].copy_(row)
+        self._snapshots += 1
+
+    def _ordered_rows(self) -> torch.Tensor:
+        """The queue's raw rows, oldest first [queue.size, d]."""
+        size = self.queue.size
+        if size < self.queue_size:
+            return self._rows[:size].clone()
+        return torch.cat([self._rows[self._rows_head:], self._rows[:self._rows_head]])
 
     def measure_full_gradient(self, chunk_losses: Iterable, *, independent_halves: bool = False) -> dict:
         """Measure ``|grad L(w_hat)|^2`` at the current weights (a log point) for sigma^2.
@@ -351,12 +409,17 @@ class Monitor:
             weight = _positive("chunk weight", weight)
             if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
                 raise _core.InputError(f"chunk {n}: expected a scalar loss tensor, got {type(loss).__name__}")
+            loss_value = float(loss.detach())
+            if not math.isfinite(loss_value):
+                raise _core.DivergenceError(
+                    f"measure_full_gradient: chunk {n}: the loss is {loss_value}; a non-finite loss has no gradient "
+                    "to measure (the run diverged, or the chunk is empty); nothing was recorded")
             grads = torch.autograd.grad(loss, self.params)
             flat = torch.cat([gi.reshape(-1) for gi in grads]).to(torch.float64) * weight
             half = n % 2 if independent_halves else 0
             sums[half] = flat if sums[half] is None else sums[half] + flat
             weights[half] += weight
-            loss_sum += float(loss.detach()) * weight
+            loss_sum += loss_value * weight
             n += 1
         if n < (2 if independent_halves else 1):
             raise _core.InputError(f"measure_full_gradient got {n} chunk(s); it needs at least "
@@ -366,11 +429,118 @@ class Monitor:
         else:
             mean = sums[0] / weights[0]
             value = float(torch.dot(mean, mean))
+        if not math.isfinite(value):
+            raise _core.DivergenceError(f"measure_full_gradient: the gradient's squared norm is {value}; the run "
+                                        "diverged; nothing was recorded")
         unit = self._w_norm ** 2 * value
         record = {"grad_norm_sq": unit, "loss": loss_sum / sum(weights), "chunks": n,
                   "step": len(self._grad_sq)}
         self._full.append(record)
         return dict(record)
+
+    # ---- checkpoints and loggers ------------------------------------------------------------------------------
+
+    _STATE_FORMAT = "idealgas.Monitor"
+    _STATE_VERSION = 1
+    _SERIES = ("radius_before", "radius_after", "grad_sq", "cos", "loss", "lr")
+
+    def _settings(self) -> dict:
+        """What the monitor was built with; a state loads only into a monitor built the same way."""
+        return {"protocol": self.protocol, "d": self.d, "eta": self.eta, "eta_eff": self.eta_eff,
+                "lambda_": self.lambda_, "radius": self.radius, "queue_size": self.queue_size,
+                "snapshot_every": self.snapshot_every, "entropy_k": self.entropy_k,
+                "exclude_window": self.exclude_window}
+
+    def state_dict(self) -> dict:
+        """Everything the monitor has measured, for a checkpoint: ``torch.save({"model": model.state_dict(),
+        "optimizer": opt.state_dict(), "monitor": mon.state_dict()}, path)``. Tensors, numbers, strings, lists and
+        dicts only, so ``torch.load(path, weights_only=True)`` reads it. Holds the per-step series (6 doubles per
+        step), the log points and the queue's raw snapshots (``queue.size * d`` values)."""
+        state = {"format": self._STATE_FORMAT, "version": self._STATE_VERSION, "settings": self._settings(),
+                 "steps": self.steps, "w_sq": self._w_sq, "w_norm": self._w_norm, "seconds": self.seconds,
+                 "full": [dict(f) for f in self._full], "snapshots": self._snapshots,
+                 "snapshot_rows": self._ordered_rows()}
+        for name in self._SERIES:
+            state[name] = torch.tensor(getattr(self, "_" + name), dtype=torch.float64)
+        return state
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume from :meth:`state_dict`. Build the monitor as for the original run, load the model's and the
+        optimizer's state, then this: the monitor checks that the weights are the checkpoint's, restores its
+        series, log points and entropy queue (rebuilt from the raw snapshots, oldest first: the same bits) and the
+        protocol's learning rate."""
+        if not isinstance(state, dict) or state.get("format") != self._STATE_FORMAT:
+            raise _core.InputError("load_state_dict: not a Monitor state (expected the dict of Monitor.state_dict())")
+        if state.get("version") != self._STATE_VERSION:
+            raise _core.InputError(f"load_state_dict: state version {state.get('version')!r}; this monitor reads "
+                                   f"version {self._STATE_VERSION}")
+        saved, mine = state["settings"], self._settings()
+        differ = [f"{k} = {saved.get(k)!r} (saved) vs {v!r}" for k, v in mine.items() if saved.get(k) != v]
+        if differ:
+            raise _core.InputError("load_state_dict: the monitor is not built as the saved one: " + "; ".join(differ))
+        steps = state["steps"]
+        series = {}
+        for name in self._SERIES:
+            values = state[name]
+            if not isinstance(values, torch.Tensor) or values.dtype != torch.float64 or values.shape != (steps,):
+                raise _core.InputError(f"load_state_dict: series {name} is not {steps} doubles")
+            series[name] = values.tolist()
+        rows = state["snapshot_rows"]
+        expected_rows = min(state["snapshots"], self.queue_size)
+        if (not isinstance(rows, torch.Tensor) or rows.dtype != self._snapshot_dtype
+                or tuple(rows.shape) != (expected_rows, self.d)):
+            raise _core.InputError(f"load_state_dict: snapshot_rows is not [{expected_rows}, {self.d}] "
+                                   f"{self._snapshot_dtype}")
+        # The weights must be the checkpoint's (load the model first); a relative 1e-12 allows another summation
+        # order (BLAS threads) of the same weights, nothing else.
+        with torch.no_grad():
+            w_sq = self._norm_sq(self.params)
+        if not abs(w_sq - state["w_sq"]) <= 1e-12 * state["w_sq"]:
+            raise _core.InputError(
+                f"load_state_dict: the weights have |w|^2 = {w_sq!r}, the checkpoint's had {state['w_sq']!r}: load "
+                "the model's state_dict (and the optimizer's) before the monitor's")
+        group_indices = self._check_optimizer(self.optimizer)  # its state may have been loaded meanwhile
+        queue = _core.SnapshotQueue(self.queue_size, self.d, k=self.entropy_k, exclude_window=self.exclude_window)
+        for row in rows:
+            queue.push(row.numpy())
+        self.queue = queue
+        self._rows[:expected_rows].copy_(rows)
+        self._rows_head = 0
+        self._snapshots = state["snapshots"]
+        for name in self._SERIES:
+            setattr(self, "_" + name, series[name])
+        self._full = [dict(f) for f in state["full"]]
+        self._w_sq, self._w_norm, self.seconds = state["w_sq"], state["w_norm"], state["seconds"]
+        self._group_indices = group_indices
+        self._set_lr()
+
+    def log(self, *, summary: bool = False) -> dict:
+        """The latest step as a flat ``{name: float}`` dict for a logger::
+
+            print(mon.log())
+            wandb.log(mon.log(), step=mon.steps)
+            for name, value in mon.log().items(): writer.add_scalar(f"idealgas/{name}", value, mon.steps)
+
+        Keys: ``step`` (steps recorded), ``radius`` (``|w_{t+1}|``; sphere: before the projection),
+        ``grad_norm_sq_unit`` (``r_t^2 |g_B|^2``), ``cos_grad_w``, ``loss`` (NaN when step() got none), ``lr``,
+        ``eta_eff`` (``lr / r_t^2``), and the latest log point's ``full_grad_norm_sq`` and ``full_loss`` (NaN before
+        the first). ``summary=True`` adds the numbers of :meth:`summary` as ``summary/<key>`` (T, P, V, sigma2, U,
+        S, Z, ... and their ``_se``), which costs an entropy estimate (``O(queue_size^2)``): every log point,
+        not every step."""
+        n = self.steps
+        if n == 0:
+            raise _core.InputError("log: no step recorded yet (call monitor.step() after optimizer.step())")
+        rb = self._radius_before[-1]
+        out = {"step": float(n), "radius": self._radius_after[-1], "grad_norm_sq_unit": rb * rb * self._grad_sq[-1],
+               "cos_grad_w": self._cos[-1], "loss": self._loss[-1], "lr": self._lr[-1],
+               "eta_eff": self._lr[-1] / (rb * rb),
+               "full_grad_norm_sq": self._full[-1]["grad_norm_sq"] if self._full else math.nan,
+               "full_loss": self._full[-1]["loss"] if self._full else math.nan}
+        if summary:
+            for key, value in self.summary().items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and key != "steps":
+                    out[f"summary/{key}"] = float(value)
+        return out
 
     # ---- results ----------------------------------------------------------------------------------------------
 

@@ -323,6 +323,11 @@ class ScaleInvarianceReport:
     n_params: int = 0  # tensors scaled
     d: int = 0  # values scaled
 
+    def __bool__(self) -> bool:
+        """Whether the model is scale-invariant (within rtol), so that ``assert check_scale_invariance(...)`` and
+        ``if report:`` test the verdict (a dataclass instance is otherwise always true)."""
+        return bool(self.scale_invariant)
+
     def __str__(self) -> str:
         verdict = "scale-invariant" if self.scale_invariant else "NOT scale-invariant"
         factors = ", ".join(f"x{c:g}: {v:.3g}" for c, v in self.per_factor.items())

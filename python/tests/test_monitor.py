@@ -229,3 +229,168 @@ def test_step_errors():
     with pytest.raises(idealgas.DivergenceError, match="the run diverged") as e:
         mon.step()
     assert isinstance(e.value, RuntimeError)
+
+
+def _checkpointed_run(protocol, hyper, steps, split, snapshot_every=7, queue_size=12, seed=6):
+    """`steps` steps of the isotropic model with log points every 10 steps; with `split`, the model, optimizer,
+    generator and monitor are saved after `split` steps (torch.save, as a user's checkpoint), everything is built
+    afresh from new objects and loaded, and the run goes on. Returns the monitor's summary and history."""
+    import io
+
+    def build():
+        model = IsoModel(6, [1.0, -0.5, 0.3, 2.0, 0.7, -1.2], radius=1.3, seed=seed)
+        lr = hyper.get("eta", 0.5)
+        opt = torch.optim.SGD([model.w], lr=lr, weight_decay=hyper.get("lambda_", 0.0))
+        mon = idealgas.Monitor([model.w], protocol, optimizer=opt, queue_size=queue_size,
+                               snapshot_every=snapshot_every, **hyper)
+        return model, opt, mon
+
+    def run(model, opt, mon, first, last):
+        for step in range(first, last):
+            opt.zero_grad()
+            loss = model.batch_loss()
+            loss.backward()
+            opt.step()
+            mon.step(loss)
+            if (step + 1) % 10 == 0:
+                mon.measure_full_gradient([model.full_loss()])
+
+    model, opt, mon = build()
+    if split is None:
+        run(model, opt, mon, 0, steps)
+    else:
+        run(model, opt, mon, 0, split)
+        buffer = io.BytesIO()
+        torch.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "monitor": mon.state_dict(),
+                    "generator": model.gen.get_state()}, buffer)
+        del model, opt, mon
+        buffer.seek(0)
+        saved = torch.load(buffer)
+        model, opt, mon = build()  # the monitor first (the sphere projects at construction), then the states
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["optimizer"])
+        model.gen.set_state(saved["generator"])
+        mon.load_state_dict(saved["monitor"])
+        run(model, opt, mon, split, steps)
+    return mon.summary(start=20), mon.history()
+
+
+def _same_bits(a, b, path="summary"):
+    """Equal values, NaN equal to NaN, floats to the last bit."""
+    if isinstance(a, dict):
+        assert sorted(a) == sorted(b), path
+        for k in a:
+            _same_bits(a[k], b[k], f"{path}[{k!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            _same_bits(x, y, f"{path}[{i}]")
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes(), path
+    elif isinstance(a, float):
+        assert isinstance(b, float) and (a == b or (math.isnan(a) and math.isnan(b))), (path, a, b)
+    else:
+        assert a == b, (path, a, b)
+
+
+@pytest.mark.parametrize("protocol,hyper", [("lr", {"eta": 0.1, "lambda_": 0.05}),
+                                            ("elr", {"eta_eff": 0.05, "lambda_": 0.2}),
+                                            ("sphere", {"eta_eff": 0.05, "radius": 1.0})])
+def test_a_checkpointed_run_measures_what_the_whole_run_measures(protocol, hyper):
+    # 120 steps, a snapshot every 7 into a queue of 12 (it wraps around before and after the split at step 53,
+    # which falls between snapshots and between log points): the summary and every recorded series must be those
+    # of the uninterrupted run bit for bit. monitor_seconds and the estimator's timing are running times, not
+    # measurements.
+    whole, whole_history = _checkpointed_run(protocol, hyper, 120, None)
+    split, split_history = _checkpointed_run(protocol, hyper, 120, 53)
+    assert whole["S_sphere"] == whole["S_sphere"] and whole["entropy"]["n"] == 12  # the queue full and estimated
+    for s in (whole, split):
+        s.pop("monitor_seconds")
+        s["entropy"].pop("timing")
+    _same_bits(whole, split)
+    _same_bits(whole_history, split_history, "history")
+
+
+def test_load_state_dict_refuses_what_does_not_fit():
+    model = IsoModel(4, [1.0, 2.0, 3.0, 4.0], seed=7)
+    opt = torch.optim.SGD([model.w], lr=0.1, weight_decay=0.01)
+    mon = idealgas.Monitor([model.w], "lr", optimizer=opt, eta=0.1, lambda_=0.01, queue_size=5, snapshot_every=2)
+    train(model, mon, opt, 9)
+    state = mon.state_dict()
+    other = idealgas.Monitor([model.w], "lr", optimizer=opt, eta=0.1, lambda_=0.01, queue_size=6, snapshot_every=2)
+    with pytest.raises(idealgas.InputError, match=r"not built as the saved one: queue_size = 5 \(saved\) vs 6"):
+        other.load_state_dict(state)
+    fresh_model = IsoModel(4, [1.0, 2.0, 3.0, 4.0], seed=7)  # the initial weights, not the checkpoint's
+    fresh_opt = torch.optim.SGD([fresh_model.w], lr=0.1, weight_decay=0.01)
+    fresh = idealgas.Monitor([fresh_model.w], "lr", optimizer=fresh_opt, eta=0.1, lambda_=0.01, queue_size=5,
+                             snapshot_every=2)
+    with pytest.raises(idealgas.InputError, match="load the model's state_dict"):
+        fresh.load_state_dict(state)
+    with pytest.raises(idealgas.InputError, match="not a Monitor state"):
+        fresh.load_state_dict({"model": 1})
+    assert fresh.steps == 0  # nothing loaded by a refused call
+
+
+def test_log_is_a_flat_dict_of_the_latest_step():
+    eta, lam = 0.1, 0.01
+    model = IsoModel(5, [1.0, 2.0, -1.0, 0.5, 1.0], radius=2.0, seed=8)
+    opt = torch.optim.SGD([model.w], lr=eta, weight_decay=lam)
+    mon = idealgas.Monitor([model.w], "lr", optimizer=opt, eta=eta, lambda_=lam, queue_size=4, snapshot_every=2)
+    with pytest.raises(idealgas.InputError, match="log: no step recorded yet"):
+        mon.log()
+    train(model, mon, opt, 20, log_every=10)
+    h = mon.history()
+    entry = mon.log()
+    assert all(isinstance(v, float) for v in entry.values())
+    # The last step's records, exactly (history() holds the same numbers).
+    assert entry["step"] == 20.0 and entry["radius"] == h["radius_after"][-1] and entry["lr"] == eta
+    assert entry["grad_norm_sq_unit"] == h["grad_norm_sq_unit"][-1] and entry["loss"] == h["loss"][-1]
+    assert entry["eta_eff"] == eta / h["radius_before"][-1] ** 2
+    assert entry["full_grad_norm_sq"] == h["full_grad_norm_sq"][-1] and entry["full_loss"] == h["full_loss"][-1]
+    with_summary = mon.log(summary=True)
+    s = mon.summary()
+    assert with_summary["summary/T"] == s["T"] and with_summary["summary/S_sphere"] == s["S_sphere"]
+    assert "summary/notes" not in with_summary and "summary/window" not in with_summary
+
+
+def test_the_wrong_call_order_is_refused_with_a_message():
+    def setup():
+        model = IsoModel(3, [1.0, 1.0, 1.0], seed=9)
+        opt = torch.optim.SGD([model.w], lr=0.1, weight_decay=0.1)
+        return model, opt, idealgas.Monitor([model.w], "lr", optimizer=opt, eta=0.1, lambda_=0.1)
+
+    # monitor.step() before optimizer.step(): the weights are those the monitor saw last.
+    model, opt, mon = setup()
+    model.batch_loss().backward()
+    with pytest.raises(idealgas.InputError, match=r"step 0: the weights have not changed since the monitor was "
+                                                  r"created .* called before optimizer.step\(\)"):
+        mon.step()
+    opt.step()
+    mon.step()  # the right order works on the same gradient
+    model.w.grad = None
+    model.batch_loss().backward()
+    with pytest.raises(idealgas.InputError, match="step 1: the weights have not changed since the previous "
+                                                  "monitor.step()"):
+        mon.step()
+    # zero_grad() between optimizer.step() and monitor.step(): a zero gradient (set_to_none=False; torch >= 2
+    # sets None by default, which the 'has no .grad' message covers).
+    opt.step()
+    opt.zero_grad(set_to_none=False)
+    with pytest.raises(idealgas.InputError, match=r"step 1: the gradient of the scale-invariant parameters is "
+                                                  r"exactly zero: call monitor.step\(\) right after optimizer.step"):
+        mon.step()
+    assert mon.steps == 1  # the refused calls recorded nothing
+
+
+def test_measure_full_gradient_refuses_a_non_finite_loss():
+    model = IsoModel(3, [1.0, 1.0, 1.0], seed=10)
+    opt = torch.optim.SGD([model.w], lr=0.1, weight_decay=0.1)
+    mon = idealgas.Monitor([model.w], "lr", optimizer=opt, eta=0.1, lambda_=0.1)
+    nan_loss = model.full_loss() * math.nan
+    with pytest.raises(idealgas.DivergenceError, match=r"measure_full_gradient: chunk 1: the loss is nan; a "
+                                                       r"non-finite loss has no gradient"):
+        mon.measure_full_gradient([model.full_loss(), nan_loss])
+    with pytest.raises(idealgas.DivergenceError, match="chunk 0: the loss is inf"):
+        mon.measure_full_gradient([model.full_loss() + math.inf], independent_halves=False)
+    assert mon.history()["full_step"].size == 0  # nothing recorded
+    assert math.isfinite(mon.measure_full_gradient([model.full_loss()])["grad_norm_sq"])

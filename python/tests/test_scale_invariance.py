@@ -76,6 +76,7 @@ def test_convnet_conv_weights_are_found_and_invariant():
     report = idealgas.check_scale_invariance(model, si, x)
     # Float32 rounding and eps / var at this norm: ~1e-5 measured; a non-invariant parameter gives O(1).
     assert report.scale_invariant and report.max_rel_change < 1e-4, report
+    assert bool(report) is True
     assert report.d == 1530 and report.n_params == 4 and set(report.per_factor) == {0.5, 2.0, 10.0}
 
 
@@ -115,6 +116,7 @@ def test_plain_linear_layer_is_reported_with_its_deviation():
     assert report.per_factor[10.0] == pytest.approx(9.0, rel=1e-6)
     assert report.per_factor[0.5] == pytest.approx(0.5, rel=1e-6)
     assert report.max_rel_change == pytest.approx(9.0, rel=1e-6) and not report.scale_invariant
+    assert bool(report) is False  # `assert report` must fail for a model that is not scale-invariant
 
 
 def test_residual_network_is_invariant_jointly():
