@@ -1,6 +1,6 @@
 // Speed of the trainer (train/trainer.hpp): one SGD step (batch draw, forward/backward, float64 protocol step,
 // weights back into the network) and one full-batch gradient, on synthetic CIFAR-shaped data (3x32x32,
-// 10,000 images, like ../shared/bench-peers/train_torch_peer.py). Arguments: ConvNet width k, threads,
+// 10,000 images, like the PyTorch peer train_torch_peer.py, bench/README.md). Arguments: ConvNet width k, threads,
 // channels_last (0/1), protocol (0 lr, 1 elr, 2 sphere). bench/train_vs_peer.sh runs it against the peer.
 #include <benchmark/benchmark.h>
 #include <fmt/format.h>

@@ -1,5 +1,5 @@
 // idealgas entropy FILE.npy [options]: Kozachenko-Leonenko entropy (nats) of a queue of weight snapshots, one
-// sample per row (theory.md §5; docs/entropy.md), from an .npy or snapshot file of float32/float64 values read in
+// sample per row (docs/theory.md §5; docs/entropy.md), from an .npy or snapshot file of float32/float64 values read in
 // blocks (files larger than memory work within --budget-mb). Prints one JSON object with the estimate, its
 // standard error and the time spent.
 #include <fmt/format.h>

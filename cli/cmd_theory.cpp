@@ -149,7 +149,7 @@ void run_uniform(const UniformOptions& opt) {
 void setup_theory(CLI::App& app) {
   CLI::App* theory = app.add_subcommand(
       "theory",
-      "Closed-form predictions (theory.md §2-4): exact VMF statistics, stationary states, uniform sphere");
+      "Closed-form predictions (docs/theory.md §2-4): exact VMF statistics, stationary states, uniform sphere");
   theory->require_subcommand(1);
 
   auto vmf = std::make_shared<VmfOptions>();

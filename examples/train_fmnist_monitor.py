@@ -5,7 +5,7 @@ the ideal-gas table (T, P, V, sigma^2, S, Z and the theory's predictions).
     PYTHONPATH=build/release/python /usr/bin/python3 examples/train_fmnist_monitor.py      # sphere, k = 4
     ... --protocol lr --eta 0.05 --lambda 5e-3 --steps 4000
 
-The model is the paper's ConvNet (docs/reference-setup.md §2) for 1-channel 28x28 images zero-padded to 32x32:
+The model is the paper's ConvNet (docs/paper-setup.md §2) for 1-channel 28x28 images zero-padded to 32x32:
 four bias-free 3x3 convolutions (1 -> k -> 2k -> 4k -> 8k) each followed by BatchNorm without affine parameters
 and ReLU, max-pooling, and a frozen linear head whose weight is rescaled to Frobenius norm 10. The four
 convolution weights (d = 9k + 378k^2: 6,084 at the default k = 4, 24,264 at k = 8) are the scale-invariant
@@ -74,7 +74,7 @@ def load_fashion_mnist(split: str):
 
 
 class ConvNet(nn.Module):
-    """The paper's scale-invariant ConvNet (reference-setup.md §2), 1 input channel."""
+    """The paper's scale-invariant ConvNet (docs/paper-setup.md §2), 1 input channel."""
 
     def __init__(self, k: int = 8, classes: int = 10, head_norm: float = 10.0, head_seed: int = 2):
         super().__init__()

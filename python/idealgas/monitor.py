@@ -23,7 +23,7 @@ What it assumes and how it measures (docs/python.md has the long form):
 
 * ``params`` are jointly scale-invariant (``L(c w) = L(w)`` for ``c > 0``; check with
   :func:`idealgas.check_scale_invariance`) and are treated as one sphere of dimension ``d`` (their total size).
-* Protocols (theory.md §2): ``'lr'`` SGD with ``lr = eta`` and ``weight_decay = lambda_``; ``'elr'`` the monitor
+* Protocols (docs/theory.md §2): ``'lr'`` SGD with ``lr = eta`` and ``weight_decay = lambda_``; ``'elr'`` the monitor
   sets ``lr = eta_eff * |w|^2`` before every step (at construction and after each step), ``weight_decay =
   lambda_``; ``'sphere'`` ``lr = eta_eff * radius^2``, ``weight_decay = 0``, and the monitor projects the weights
   back onto the sphere of radius ``radius`` after every step (and once at construction).
@@ -59,7 +59,7 @@ from . import _core
 from .stats import series_mean
 
 _PROTOCOLS = ("lr", "elr", "sphere")
-# Hyperparameters each protocol takes (theory.md §2).
+# Hyperparameters each protocol takes (docs/theory.md §2).
 _NEEDS = {"lr": ("eta", "lambda_"), "elr": ("eta_eff", "lambda_"), "sphere": ("eta_eff", "radius")}
 # The snapshot queue may take at most this share of the physical memory.
 _QUEUE_MEMORY_SHARE = 0.5
@@ -101,7 +101,7 @@ class Monitor:
             ``'sphere'`` the monitor sets the learning rate of the groups holding ``params``, which must then
             hold no other trainable tensor).
         queue_size: snapshots in the entropy queue (memory: ``queue_size * (d + queue_size)`` doubles).
-        snapshot_every: steps between two snapshots (the paper: 25; see the adjacency warning in theory.md §5).
+        snapshot_every: steps between two snapshots (the paper: 25; see the adjacency warning in docs/theory.md §5).
         entropy_k, exclude_window: options of the entropy estimate (as :func:`idealgas.entropy`).
     """
 
@@ -586,7 +586,7 @@ class Monitor:
         Keys: T, P, V, sigma2, tr_sigma, U (mean batch loss), U_full (mean loss at the log points), S_sphere, S
         (nats, from the queue as it is now), Z = PV/(RT), each with '_se'; lambda_eff (sphere); r_mean, r_rms; grad_sq_batch = E[r^2 |g_B|^2] = Tr Sigma + |grad L(w_hat)|^2;
         grad_norm_sq (the full-gradient term) and its source; F (sphere) or G (lr, elr) = U - T S (+ P V);
-        'predictions' (theory.md §2-3 and App. H with the measured sigma^2: SDE and discrete radius or
+        'predictions' (docs/theory.md §2-3 and App. H with the measured sigma^2: SDE and discrete radius or
         lambda_eff); 'series' (mean, se, tau, ess, blocks of every averaged series); 'entropy' (the estimate);
         'notes' (what to be careful about).
         """
@@ -707,7 +707,7 @@ class Monitor:
             if e["adjacent_nn_fraction"] > 0.5:
                 notes.append(f"adjacent_nn_fraction = {e['adjacent_nn_fraction']:.2f}: most nearest neighbours are "
                              "the previous/next snapshot, so S measures the step size more than the stationary law "
-                             "(theory.md §5): raise snapshot_every or exclude_window")
+                             "(docs/theory.md §5): raise snapshot_every or exclude_window")
         else:
             out["S_sphere"] = out["S_sphere_se"] = out["S"] = out["S_se"] = math.nan
             notes.append(f"the entropy queue holds {self.queue.size} snapshot(s): no entropy yet")

@@ -13,7 +13,7 @@ The rule of :func:`find_scale_invariant_params` (torch.fx graph of the model):
    ``F.batch_norm``/``layer_norm``/``group_norm``/``instance_norm``). Such a layer divides by the scale of its
    input, so it removes the weight's scale. Whether the normalisation is affine does not matter for the weights
    that feed it; the normalisation's own affine parameters (gamma, beta) are never scale-invariant, and the paper's
-   fully scale-invariant models (reference-setup.md §2) have ``affine=False`` everywhere so that no trainable
+   fully scale-invariant models (docs/paper-setup.md §2) have ``affine=False`` everywhere so that no trainable
    parameter is left off the sphere.
 3. The kept weights are scaled together: the degree of homogeneity in the common factor ``c`` is propagated
    through the graph (convolutions and linear layers add their weight's degree; ReLU, pooling, reshapes, dropout
@@ -21,7 +21,7 @@ The rule of :func:`find_scale_invariant_params` (torch.fx graph of the model):
    influence reaches an operation that would mix degrees (an addition of tensors of different degree, a bias,
    a non-homogeneous activation such as sigmoid, a normalisation's gamma, an unknown operation) is dropped, and
    the propagation is repeated until the output has degree 0. Residual networks whose stem is invariant only
-   jointly with the other weights (pre-activation ResNet, reference-setup.md §2) pass this step as a whole.
+   jointly with the other weights (pre-activation ResNet, docs/paper-setup.md §2) pass this step as a whole.
 
 The rule is conservative: a weight it cannot prove invariant is left out (e.g. a convolution with a bias before
 BatchNorm, which is in fact cancelled by it). A model that torch.fx cannot trace (data-dependent control flow)

@@ -123,7 +123,7 @@ unit-sphere units) and S_uniform. d: integer >= 2; T > 0 finite. Raises InputErr
         R"doc(stationary(protocol: str, *, d: int, eta=None, eta_eff=None, lambda_=None, radius=None, sigma2=1.0,
            grad_norm_sq=None) -> dict
 
-Stationary state of one protocol (theory.md §2-3), as `idealgas theory stationary`.
+Stationary state of one protocol (docs/theory.md §2-3), as `idealgas theory stationary`.
 
 protocol: 'lr' (needs eta, lambda_), 'elr' (eta_eff, lambda_) or 'sphere' (eta_eff, radius). sigma2 = Tr Sigma(w_hat)
 / (d-1) in unit-sphere units; grad_norm_sq: a measured E||grad L(w_hat)||^2 for the discrete-time correction

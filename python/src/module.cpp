@@ -9,7 +9,7 @@ PYBIND11_MODULE(_core, m) {
   namespace ig = idealgas::python;
   namespace py = pybind11;
   m.doc() =
-      "idealgas._core: closed forms (theory.md §2-4), the Kozachenko-Leonenko entropy of weight snapshots, the "
+      "idealgas._core: closed forms (docs/theory.md §2-4), the Kozachenko-Leonenko entropy of weight snapshots, the "
       "incremental snapshot queue and the isotropic-noise simulator, from the C++ library. Entropies in nats, gradients in unit-sphere units, time "
       "in iterations. Use it through the package: import idealgas.";
   // Each docstring opens with the Python signature (the generated one would show pybind11's C++ types).

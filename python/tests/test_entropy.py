@@ -120,7 +120,7 @@ def test_layouts_give_the_same_bits():
 
 
 def test_gaussian_closed_form():
-    # theory.md §5: the KL estimate of N(0, s^2 I_m) tends to (m/2) log(2 pi e s^2); small m, large N.
+    # docs/theory.md §5: the KL estimate of N(0, s^2 I_m) tends to (m/2) log(2 pi e s^2); small m, large N.
     m, s = 2, 0.7
     x = np.random.default_rng(3).normal(0.0, s, size=(4000, m))
     r = idealgas.entropy(x, euclidean=True)

@@ -1,7 +1,7 @@
 """idealgas.Monitor on the isotropic-noise model written as a PyTorch loss, where every measured quantity has a
-closed form (theory.md §2-5): L_B(w) = 1 + <mu + sigma xi_B, w/|w|>, xi_B ~ N(0, I_d) fresh every step, whose
+closed form (docs/theory.md §2-5): L_B(w) = 1 + <mu + sigma xi_B, w/|w|>, xi_B ~ N(0, I_d) fresh every step, whose
 gradient (P_w_hat (mu + sigma xi_B))/|w| is exactly the noisy gradient of Eq. 25, so Tr Sigma(w_hat) = sigma^2 (d-1)
-and the stationary direction law is the von Mises-Fisher law at T (theory.md §4)."""
+and the stationary direction law is the von Mises-Fisher law at T (docs/theory.md §4)."""
 
 import math
 
@@ -106,7 +106,7 @@ def test_sphere_matches_the_closed_forms():
 
 
 def test_fixed_lr_records_the_gradient_the_step_used():
-    # Exact identity (theory.md §5, gradient orthogonal to w): |w_{t+1}|^2 = (1 - eta lambda)^2 |w_t|^2 + eta^2 |g_B|^2.
+    # Exact identity (docs/theory.md §5; <g_B, w> = 0): |w_{t+1}|^2 = (1 - eta lambda)^2 |w_t|^2 + eta^2 |g_B|^2.
     eta, lam = 0.1, 0.01
     model = IsoModel(5, [1.0, 2.0, -1.0, 0.5, 1.0], radius=2.0, seed=2)
     opt = torch.optim.SGD([model.w], lr=eta, weight_decay=lam)

@@ -9,7 +9,7 @@ import idealgas
 
 
 def convnet(k=2, affine=False, conv_bias=False, dropout=0.0):
-    """The paper's ConvNet (reference-setup.md §2), width k, 1 input channel, with a frozen head."""
+    """The paper's ConvNet (docs/paper-setup.md §2), width k, 1 input channel, with a frozen head."""
     def block(c_in, c_out, pool):
         layers = [nn.Conv2d(c_in, c_out, 3, padding=1, bias=conv_bias), nn.BatchNorm2d(c_out, affine=affine),
                   nn.ReLU()]
@@ -70,7 +70,7 @@ def test_convnet_conv_weights_are_found_and_invariant():
     model = convnet(k=2)
     si = idealgas.find_scale_invariant_params(model, with_names=True)
     assert list(si) == ["0.weight", "3.weight", "7.weight", "11.weight"]
-    assert sum(p.numel() for p in si.values()) == 9 * 2 + 378 * 4  # d = 9k + 378k^2 (reference-setup.md §2)
+    assert sum(p.numel() for p in si.values()) == 9 * 2 + 378 * 4  # d = 9k + 378k^2 (docs/paper-setup.md §2)
     normalise(list(si.values()), 10.0)  # large weights: BatchNorm's eps matters little
     x = torch.randn(32, 1, 32, 32)
     report = idealgas.check_scale_invariance(model, si, x)

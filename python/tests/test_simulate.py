@@ -44,7 +44,7 @@ def test_point_equals_simulate_iso_cli_bitwise(cli, tmp_path):
 def test_measured_radius_against_the_one_step_prediction():
     # 20 batches over 400 radial relaxation times, so that the batch-means SE has 19 degrees of freedom (POINT's 4
     # batches give an SE with 3, too noisy to test against). The one-step law r^2 = (1 - sqrt(1 - eta_eff^2 X)) /
-    # (eta_eff lambda) (theory.md, App. H exact) leaves out the radius fluctuation, O(eta lambda / (d - 1)): over 8
+    # (eta_eff lambda) (docs/theory.md, App. H exact) leaves out the radius fluctuation, O(eta lambda / (d - 1)): over 8
     # seeds the measured r sat 0.8 SE below it on average, so 4 SE is the bound.
     config = POINT.replace("window_relaxations = 20", "window_relaxations = 400").replace("batches = 4", "batches = 20")
     row = idealgas.simulate_iso(config)["elr"][0]

@@ -36,7 +36,7 @@ def test_uniform_equals_cli(cli):
 
 
 def test_d3_closed_forms():
-    # theory.md §4, d = 3: U = 1 - coth(1/T) + T, S = log(4 pi T sinh(1/T)) - coth(1/T)/T + 1.
+    # docs/theory.md §4, d = 3: U = 1 - coth(1/T) + T, S = log(4 pi T sinh(1/T)) - coth(1/T)/T + 1.
     T = 0.37
     v = idealgas.vmf(3, T)
     coth = 1.0 / math.tanh(1.0 / T)
@@ -48,7 +48,7 @@ def test_d3_closed_forms():
 
 
 def test_ideal_gas_law_in_the_sde_state():
-    # theory.md §3: PV = RT for every protocol's SDE prediction (Z = 1 up to rounding).
+    # docs/theory.md §3: PV = RT for every protocol's SDE prediction (Z = 1 up to rounding).
     for proto, kw in (("lr", dict(eta=0.05, lambda_=0.01)), ("elr", dict(eta_eff=0.02, lambda_=0.003)),
                       ("sphere", dict(eta_eff=0.004, radius=3.0))):
         s = idealgas.stationary(proto, d=50, sigma2=0.3, **kw)

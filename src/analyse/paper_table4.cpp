@@ -16,7 +16,7 @@ struct Row {
   double lr[5];   // (a1-a2)/R, (2a3-a5)/R, (2a4-a5)/R, max rel. err, R^2
 };
 
-// reference-setup.md §2, "Reported results to reproduce (Table 4 and Sec. 7.3)".
+// docs/paper-setup.md §2, "Reported results to reproduce (Table 4 and Sec. 7.3)".
 constexpr Row kRows[] = {
     {"resnet18-cifar10", {-1.029, -0.008, 0.000, 0.025, 0.993}, {0.993, 0.005, 0.005, 0.030, 0.994}},
     {"resnet18-cifar100", {-1.022, -0.006, 0.001, 0.019, 0.995}, {1.075, 0.000, -0.008, 0.056, 0.989}},

@@ -447,7 +447,7 @@ V3Result check_maxwell_relations(const GridTable& table) {
   const LinearFit theory_quad =
       have_theory ? fit_least_squares(quad_design, kQuadraticTerms, theory_values) : LinearFit{};
 
-  // Small-T VMF slopes of S = S(T) + (d-1) log r (theory.md §3-4) for the plane fit.
+  // Small-T VMF slopes of S = S(T) + (d-1) log r (docs/theory.md §3-4) for the plane fit.
   double target_x = kNaN, target_y = kNaN;
   switch (table.protocol) {
     case Protocol::fixed_lr: target_x = R, target_y = 0.0; break;        // S = R log(pi e eta sigma^2)

@@ -281,7 +281,7 @@ Figure panel_b(const Context& c) {
   return single(c, "b_radius", fmt::format("{}b ({}): stationary radius r* against weight decay", c.words.figure,
                                            c.words.name),
                 fmt::format("Mean stationary radius r̄ (markers ± SE, column r_mean) against the weight decay λ, one "
-                            "colour per {}, on the SDE stationary radius r* (lines; theory.md §3). The discrete-time "
+                            "colour per {}, on the SDE stationary radius r* (lines; docs/theory.md §3). The discrete-time "
                             "correction is in the Fig. 13 panel below.",
                             plain(c.words.first_label)),
                 c.words.figure + "b", family_panel(c, f));

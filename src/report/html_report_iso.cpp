@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The paper's entropy slopes over its 17 x 17 grids at d = 3 (reference-setup.md §1), divided by R = 1.
+// The paper's entropy slopes over its 17 x 17 grids at d = 3 (docs/paper-setup.md §1), divided by R = 1.
 struct PaperSlope {
   Protocol protocol;
   const char* key;  // key in DIR/checks.json
@@ -31,7 +31,7 @@ constexpr PaperSlope kPaperSlopes[] = {
     {Protocol::fixed_lr, "dS_dlog_lambda", 0.0131, 0.0071},
     {Protocol::fixed_elr, "dS_dlog_lambda", -0.9989, 0.0052},
 };
-// The paper's isotropic setup (reference-setup.md §1): its numbers compare directly only at this size.
+// The paper's isotropic setup (docs/paper-setup.md §1): its numbers compare directly only at this size.
 constexpr long long kPaperD = 3;
 constexpr long long kPaperIterations = 2'000'000;
 constexpr int kPaperGrid = 17;
@@ -123,7 +123,7 @@ void flatten_checks(const nlohmann::json& j, const std::string& path, std::vecto
 std::string paper_comparison(const IsoRunFolder& run) {
   HtmlTable t;
   t.caption = "Entropy slopes over the grid (V3), divided by R = (d−1)/2: the paper's values beside this run's";
-  t.header = {"protocol", "slope", "target", "paper (reference-setup.md §1)", "this run", "(run − target)/SE",
+  t.header = {"protocol", "slope", "target", "paper (docs/paper-setup.md §1)", "this run", "(run − target)/SE",
               "(run − paper)/SE"};
   t.numeric_columns = {false, false, true, true, true, true, true};
   for (const IsoProtocolRun& p : run.protocols) {

@@ -201,7 +201,7 @@ nlohmann::json iso_headline_checks(const GridTable& table, const std::vector<std
                             {"mean_log_r_change", v4.summary.mean_log_r_change}};
     });
   }
-  // Share of entropy samples whose nearest neighbour is the adjacent snapshot (theory.md §5): near 1 means the
+  // Share of entropy samples whose nearest neighbour is the adjacent snapshot (docs/theory.md §5): near 1 means the
   // estimate measures the step size, not the stationary law.
   double adjacent = 0.0;
   int n = 0;

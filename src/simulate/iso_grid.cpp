@@ -122,7 +122,7 @@ void IsoGrid::advance_walker_fixed(IsoWalker& walker, long long target) const {
 
     if (t > stationary_start && sphere) {
       // lambda_eff = (E|w_tilde| - r)/(eta_eff r^3), Eq. 82. The growth is O(eta_eff^2) and noisy, so it
-      // is averaged over every iteration of the window (theory.md §5).
+      // is averaged over every iteration of the window (docs/theory.md §5).
       const double r = std::sqrt(info.step.norm_sq_before);
       walker.lambda_eff.add(info.step.norm_growth / (walker.protocol.eta_eff * r * r * r));
     }

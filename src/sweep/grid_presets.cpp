@@ -9,12 +9,12 @@ namespace idealgas {
 
 namespace {
 
-// The paper's isotropic-noise grids (reference-setup.md §1): 17 log-spaced values per axis over [1e-3, 1e-1]
+// The paper's isotropic-noise grids (docs/paper-setup.md §1): 17 log-spaced values per axis over [1e-3, 1e-1]
 // (sphere radius [0.1, 10]), d = 3, sigma^2 = 1, seed 42, the default (dynamics) schedule with at least 2,000,000
 // iterations: the configurations of `reproduce iso`, bit for bit.
 std::string paper_iso(const char* protocol, const char* first, const char* second, const char* second_range) {
   return fmt::format(R"toml(kind = "iso"
-description = "paper isotropic-noise grid, {0}: 17 x 17 ({1} x {2}), d = 3, sigma2 = 1 (reference-setup.md §1)"
+description = "paper isotropic-noise grid, {0}: 17 x 17 ({1} x {2}), d = 3, sigma2 = 1 (docs/paper-setup.md §1)"
 
 [base]
 protocol = "{0}"

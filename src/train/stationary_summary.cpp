@@ -13,7 +13,7 @@ namespace idealgas::train {
 namespace {
 
 // Below this share of nearest neighbours that are adjacent snapshots the queue spreads over the stationary law;
-// above it the estimate mostly measures the step size of the dynamics (theory.md §5).
+// above it the estimate mostly measures the step size of the dynamics (docs/theory.md §5).
 constexpr double kAdjacentWarning = 0.5;
 // The window should be at least this many radial relaxation times long, and start after this many.
 constexpr double kWindowRelaxations = 5.0, kStartRelaxations = 3.0;
@@ -140,7 +140,7 @@ nlohmann::json stationary_summary(const TrainConfig& c, long long d, const RunSt
     const auto [err, err_se] = relative_error(r.mean, r.se, r_discrete, r_discrete_se);
     out["r_rel_err_discrete"] = err;
     out["r_rel_err_discrete_se"] = err_se;
-    // Radial relaxation time (linearised radius SDE, theory.md §2): 1/(4 eta lambda) or 1/(2 eta_eff^2 X).
+    // Radial relaxation time (linearised radius SDE, docs/theory.md §2): 1/(4 eta lambda) or 1/(2 eta_eff^2 X).
     const double tau_r = p.kind == Protocol::fixed_lr ? 1.0 / (4.0 * p.eta * p.lambda)
                                                       : 1.0 / (2.0 * p.eta_eff * p.eta_eff * x.mean);
     out["radial_relaxation_iterations"] = tau_r;

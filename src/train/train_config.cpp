@@ -31,7 +31,7 @@ constexpr long long kMaxCount = 1'000'000'000LL;  // strides, sizes, per-class c
 constexpr long long kMaxLogPoints = 1'000'000;
 constexpr long long kMaxBatch = 1 << 20;
 constexpr long long kMaxThreads = 4096;
-constexpr double kDefaultHeadNormCe = 10.0, kDefaultHeadNormMse = 1.5;  // reference-setup.md §2
+constexpr double kDefaultHeadNormCe = 10.0, kDefaultHeadNormMse = 1.5;  // docs/paper-setup.md §2
 constexpr int kChannelsLastFromWidth = 8;
 
 const std::map<std::string, std::vector<std::string>>& known_keys() {

@@ -11,7 +11,7 @@ namespace idealgas::train {
 
 namespace {
 
-// The paper's schedule (reference-setup.md §2): 1,000,000 iterations, log points every 200 iterations up to
+// The paper's schedule (docs/paper-setup.md §2): 1,000,000 iterations, log points every 200 iterations up to
 // 10,000 then 151 log-spaced ones, queue of 4000 snapshots 25 iterations apart. The paper's stationary values are
 // means over the last 30 log points, which span the last 60 % of the run.
 std::string paper_schedule(long long queue_size = 4000) {
@@ -37,7 +37,7 @@ struct PaperSetup {
   const char* arch;
   int width;
   const char* dataset;
-  // Centres (geometric) of the plotted grids of reference-setup.md §2.
+  // Centres (geometric) of the plotted grids of docs/paper-setup.md §2.
   double lr_eta, lr_lambda;
 };
 
@@ -103,7 +103,7 @@ std::vector<Preset> build() {
     for (const char* protocol : {"lr", "elr", "sphere"}) {
       const std::string path_note = "set data.path to the CIFAR binary folder";
       out.push_back({fmt::format("{}-{}", s.name, protocol),
-                     fmt::format("paper setup {} (reference-setup.md §2), fixed {}, centre of the plotted grid; {}",
+                     fmt::format("paper setup {} (docs/paper-setup.md §2), fixed {}, centre of the plotted grid; {}",
                                  s.name, protocol, path_note),
                      fmt::format("[model]\narch = \"{}\"\nwidth = {}\n\n[data]\ndataset = \"{}\"\n\n{}\n{}", s.arch,
                                  s.width, s.dataset, protocol_section(protocol, s.lr_eta, s.lr_lambda),
@@ -111,7 +111,7 @@ std::vector<Preset> build() {
     }
   }
   // Over-parameterised ResNet-18 k = 32 (d = 2,790,240): fixed ELR dynamics only (the paper plots ELR in (2e-5,
-  // 3e-3) at one weight decay, which reference-setup.md does not give; 1e-3 here, change it with --set). A
+  // 3e-3) at one weight decay, which docs/paper-setup.md does not give; 1e-3 here, change it with --set). A
   // 4000-snapshot queue would hold 89 GB, so no entropy.
   out.push_back({"resnet18-k32-cifar10-elr",
                  "paper's over-parameterised ResNet-18 k=32 on CIFAR-10, fixed ELR, dynamics only (no entropy); set "

@@ -303,7 +303,7 @@ class Run {
       state_.radius_sq.add(r_sq, stride);
       state_.grad_sq_unit.add(u, stride);
     }
-    if (trainer_.protocol().kind == Protocol::fixed_sphere) {  // Eq. 82, every iteration (theory.md §5)
+    if (trainer_.protocol().kind == Protocol::fixed_sphere) {  // Eq. 82, every iteration (docs/theory.md §5)
       const double lambda_eff = rec.norm_growth / (trainer_.protocol().eta_eff * r_sq * r);
       if (t > window_start_) state_.lambda_eff.add(lambda_eff, stride);
       state_.interval_lambda_eff_sum += lambda_eff;
@@ -353,7 +353,7 @@ class Run {
     state_.interval_u_sum = state_.interval_lambda_eff_sum = 0.0;
     state_.interval_count = 0;
     l.sigma2 = l.tr_sigma_steps / static_cast<double>(d_ - 1);
-    l.temperature = 0.5 * l.eta_eff * l.sigma2;  // theory.md §3: eta_eff sigma2 / 2 (fixed LR: eta sigma2 / 2 r^2)
+    l.temperature = 0.5 * l.eta_eff * l.sigma2;  // docs/theory.md §3: eta_eff sigma2 / 2 (fixed LR: eta sigma2 / 2 r^2)
     l.tr_sigma_fresh = l.tr_sigma_fresh_se = kNaN;
     if (c_.measure.fresh_batches > 0) {
       const FreshTrSigma f = trainer_.fresh_tr_sigma(c_.measure.fresh_batches);

@@ -1,4 +1,4 @@
-// Compressibility factor Z = PV/(RT): 1 for every SDE stationary state of theory.md §3 (the ideal-gas law
+// Compressibility factor Z = PV/(RT): 1 for every SDE stationary state of docs/theory.md §3 (the ideal-gas law
 // PV = RT), and its first-order standard error from the relative SEs of P, V, T.
 #include "idealgas/analyse/compressibility.hpp"
 

@@ -195,7 +195,7 @@ TEST(MaxwellTable4, PaperValuesAreFilledWhereTheSetupMatches) {
   options.paper_setup = "convnet-cifar10";
   const nlohmann::json j = analyse_grid(assemble_grids(lr_points({0, 1, 0, 0, 0, 0}, 1, 0.0, 1)).front(), options);
   EXPECT_EQ(j["table4"]["values"][0]["name"], "(a1-a2)/R");
-  EXPECT_DOUBLE_EQ(j["table4"]["values"][0]["paper"].get<double>(), 0.989);   // reference-setup.md §2, ConvNet C10
+  EXPECT_DOUBLE_EQ(j["table4"]["values"][0]["paper"].get<double>(), 0.989);   // docs/paper-setup.md §2, ConvNet C10
   EXPECT_DOUBLE_EQ(j["table4"]["values"][4]["paper"].get<double>(), 0.993);
   EXPECT_TRUE(j["sigma2_collapse"]["constant"].get<bool>());
   EXPECT_EQ(j["compressibility"]["n"], 0);  // no radius in these rows: no Z

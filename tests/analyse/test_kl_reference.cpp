@@ -10,7 +10,7 @@ namespace idealgas {
 namespace {
 
 // d = 10, T = 0.05, N = 2000, rotated: an independent implementation (tests/reference/kl_bias_vmf.py: numpy, Wood's
-// sampler, the angle coordinates and brute-force neighbours of theory.md §5, exact S by quadrature) measured a bias
+// sampler, angle coordinates and brute-force neighbours of docs/theory.md §5, exact S by quadrature) measured a bias
 // of -0.0591 ± 0.0041 nats over 200 replicates (2026-11-29).
 TEST(KlBiasCurve, MatchesAnIndependentMeasurementAtDimensionTen) {
   SphericalEntropyOptions options;

@@ -1,5 +1,5 @@
-// V1-V4 (theory.md §6) on synthetic grids built from the closed forms of theory.md §3-4 at d = 3, sigma^2 = 1,
-// on the paper's 17 x 17 log-spaced grids (reference-setup.md §1). Exact data must give the targets to rounding;
+// V1-V4 (docs/theory.md §6) on synthetic grids built from the closed forms, docs/theory.md §3-4, at d = 3, sigma^2 = 1,
+// on the paper's 17 x 17 log-spaced grids (docs/paper-setup.md §1). Exact data must give the targets to rounding;
 // planted errors must be found where they were planted; reported standard errors must match the empirical
 // spread of replicate fits.
 #include "idealgas/analyse/validation_checks.hpp"
@@ -30,7 +30,7 @@ double log_spaced(double lo, double hi, int k, int n) {
 }
 
 /// How U and S(rho_w_hat) depend on T: small-T asymptotics (U = R T, S = R log(2 pi e T)) or the exact d = 3
-/// VMF forms U = 1 - coth(1/T) + T, S = log(4 pi T sinh(1/T)) - coth(1/T)/T + 1 (theory.md §4).
+/// VMF forms U = 1 - coth(1/T) + T, S = log(4 pi T sinh(1/T)) - coth(1/T)/T + 1 (docs/theory.md §4).
 enum class Model { asymptotic, exact_vmf_d3 };
 
 /// log sinh(x) for x > 0 without overflow: x + log1p(-exp(-2x)) - log 2 (1/T reaches 2000 on these grids).

@@ -1,4 +1,4 @@
-// Spherical Kozachenko-Leonenko entropy (theory.md §5) against closed forms, exact invariances and a brute-force
+// Spherical Kozachenko-Leonenko entropy (docs/theory.md §5) against closed forms, exact invariances and a brute-force
 // oracle. Stochastic checks use fixed seeds, replicate spreads for standard errors (SE) and state their
 // thresholds; reference values name their source.
 #include <gtest/gtest.h>
@@ -64,13 +64,13 @@ std::vector<double> gaussian(std::size_t n, std::size_t m, double s, std::mt1993
 // log sinh(x) without overflow: x - log 2 + log(1 - e^{-2x}).
 double log_sinh(double x) { return x - std::log(2.0) + std::log1p(-std::exp(-2.0 * x)); }
 
-// theory.md §4, d = 3 closed form: S = log(4 pi T sinh(1/T)) - coth(1/T)/T + 1, T = 1/kappa.
+// docs/theory.md §4, d = 3 closed form: S = log(4 pi T sinh(1/T)) - coth(1/T)/T + 1, T = 1/kappa.
 double vmf3_entropy(double kappa) {
   const double T = 1.0 / kappa;
   return std::log(4.0 * kPi * T) + log_sinh(kappa) - kappa / std::tanh(kappa) + 1.0;
 }
 
-// theory.md §4: uniform law on S^{d-1}, S = log |S^{d-1}| = log(2 pi^{d/2} / Gamma(d/2)).
+// docs/theory.md §4: uniform law on S^{d-1}, S = log |S^{d-1}| = log(2 pi^{d/2} / Gamma(d/2)).
 double uniform_sphere_entropy(std::size_t d) {
   const double h = 0.5 * static_cast<double>(d);
   return std::log(2.0) + h * std::log(kPi) - std::lgamma(h);
@@ -78,8 +78,7 @@ double uniform_sphere_entropy(std::size_t d) {
 
 // E[log sin phi_k] under the uniform law, k 1-based as in log J = sum_{k=1}^{d-2} (d-1-k) log sin phi_k. The
 // marginal density of phi_k is proportional to sin^a, a = d-1-k, so E = d/da log int_0^pi sin^a
-// = (1/2)[psi((a+1)/2) - psi(a/2 + 1)] = (1/2)[psi((d-k)/2) - psi((d-k+1)/2)]. (theory.md writes
-// (1/2)[psi((d-k-1)/2) - psi((d-k)/2)], which is the same with k counted from 0.)
+// = (1/2)[psi((a+1)/2) - psi(a/2 + 1)] = (1/2)[psi((d-k)/2) - psi((d-k+1)/2)], as docs/theory.md §5 writes it.
 double expected_log_sin(std::size_t d, std::size_t k) {
   const double dk = static_cast<double>(d - k);
   return 0.5 * (boost::math::digamma(0.5 * dk) - boost::math::digamma(0.5 * (dk + 1.0)));
@@ -304,7 +303,7 @@ TEST(SphericalEntropy, UniformSphere) {
 }
 
 // (d) VMF on S^2 with the mean at a generic point (away from the poles and the cut), kappa = 10 and 100,
-// against the exact entropy (theory.md §4). 8 replicates of N = 4000, both conventions.
+// against the exact entropy (docs/theory.md §4). 8 replicates of N = 4000, both conventions.
 TEST(SphericalEntropy, VmfAtAGenericPoint) {
   std::mt19937_64 rng(17);
   const std::vector<double> mu = {0.2, 0.9, 0.4};
@@ -458,7 +457,7 @@ TEST(SphericalEntropy, ResultDoesNotDependOnTheThreadCount) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The VMF sampler: E[w] = A_d(kappa) = I_{d/2}(kappa) / I_{d/2-1}(kappa) (theory.md §4; d = 3: coth k - 1/k),
+// The VMF sampler: E[w] = A_d(kappa) = I_{d/2}(kappa) / I_{d/2-1}(kappa) (docs/theory.md §4; d = 3: coth k - 1/k),
 // and for large kappa E[1 - w] = (d-1)/(2 kappa) (1 + O(1/kappa)), which needs the cancellation-free form.
 TEST(VmfSampler, CosineMomentsMatchBesselRatios) {
   std::mt19937_64 rng(47);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Bias of the spherical KL entropy estimator (k = 1, angle coordinates, theory.md §5) on exact VMF samples,
+"""Bias of the spherical KL entropy estimator (k = 1, angle coordinates, docs/theory.md §5) on exact VMF samples,
 written independently of the C++ code (numpy only, Python's math for log-gamma): the reference value of
 tests/analyse/test_kl_reference.cpp.
 

@@ -9,7 +9,7 @@ the modified Bessel function, I_nu(x) = sum_k (x/2)^(nu+2k) / (k! Gamma(nu+k+1))
 outward from its largest term; the largest term's logarithm comes from mpmath.loggamma at 50 digits, the
 others from exact term ratios. mpmath.besseli itself sums the same series from k = 0 with growing precision
 and is too slow for d = 1e6 (it gave up after 10 minutes), so it is used only as a cross-check where it is fast.
-Formulas (docs theory.md §4), kappa = 1/T, nu = d/2 - 1:
+Formulas (docs/theory.md §4), kappa = 1/T, nu = d/2 - 1:
   A = I_{nu+1}(kappa)/I_nu(kappa),  U = 1 - A,
   S_sphere = -log C_d(kappa) - kappa A,  log C_d = nu log kappa - (d/2) log(2 pi) - log I_nu(kappa),
   C_V = dU/dT = kappa^2 (1 - A^2 - (d-1) A/kappa).

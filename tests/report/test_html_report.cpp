@@ -25,7 +25,7 @@ TEST(Base64, MatchesTheRfc4648TestVectors) {
 
 TEST(HtmlText, EscapesMarkupAndWritesValuesToTheirStandardError) {
   EXPECT_EQ(html_escape("a<b & \"c\" 'd'>"), "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
-  // The paper's numbers as the paper writes them (reference-setup.md §1).
+  // The paper's numbers as the paper writes them (docs/paper-setup.md §1).
   EXPECT_EQ(format_value_se(1.0139, 0.0090), "1.0139 ± 0.0090");
   EXPECT_EQ(format_value_se(-0.9989, 0.0052), "-0.9989 ± 0.0052");
   EXPECT_EQ(format_value_se(2.0, 0.0015), "2.0000 ± 0.0015");

@@ -159,7 +159,7 @@ TEST_F(ReportCli, ThePageNamesNoMissingFileAndEveryInlinedFigureDecodes) {
     EXPECT_EQ(static_cast<int>(big_endian_u32(im.bytes, 16)), im.width_attribute) << im.alt;
     EXPECT_EQ(im.bytes, slurp(dir / "figures" / (im.alt + ".png"))) << im.alt;
   }
-  // The paper's figures, its reference slopes (reference-setup.md §1) and the run record.
+  // The paper's figures, its reference slopes (docs/paper-setup.md §1) and the run record.
   for (const char* text : {"(paper Figure 1)", "(paper Figure 3)", "(paper Figure 4)", "Fig. 13 (fixed LR)",
                            "1.0139 ± 0.0090", "0.0131 ± 0.0071", "-0.9989 ± 0.0052", "grid = 3",
                            "idealgas reproduce iso --config run.toml", "git_revision"})

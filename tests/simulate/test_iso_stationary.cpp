@@ -1,4 +1,4 @@
-// The simulator's stationary state against theory (theory.md §2-5), each within 3 of its own standard errors plus
+// The simulator's stationary state against theory (docs/theory.md §2-5), each within 3 of its own standard errors plus
 // a documented floor for the model error that the theory leaves out (no other slack):
 //  - U against exact VMF at the discrete update's temperature T_discrete (theory/discrete_direction.hpp), no
 //    floor; at eta_eff = 0.1 the heating it predicts is resolved by many SE (asserted);

@@ -1,4 +1,4 @@
-// One update of each protocol against a hand computation (theory.md §2, §4), and the exact norm identity
+// One update of each protocol against a hand computation (docs/theory.md §2, §4), and the exact norm identity
 // |w_{t+1}|^2 = (1 - eta lambda)^2 |w_t|^2 + eta^2 |g_B|^2 that holds because g_B is orthogonal to w.
 #include <cmath>
 

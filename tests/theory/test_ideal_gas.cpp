@@ -1,4 +1,4 @@
-// The thermodynamic dictionary (theory/ideal_gas.hpp): closed forms of theory.md §2-4, the ideal gas law,
+// The thermodynamic dictionary (theory/ideal_gas.hpp): closed forms of docs/theory.md §2-4, the ideal gas law,
 // thermodynamic identities between the outputs, the App. H discrete corrections, and input validation.
 #include "support/run_cli.hpp"
 #include "idealgas/theory/ideal_gas.hpp"
@@ -165,7 +165,7 @@ TEST(IdealGas, PotentialsAndHeatCapacities) {
 }
 
 TEST(IdealGas, FixedLrEntropyAtSmallTemperature) {
-  // theory.md §4: fixed LR, small T: S = ((d-1)/2) log(pi e eta sigma2). From S_sphere_asymptotic + (d-1) log r
+  // docs/theory.md §4: fixed LR, small T: S = ((d-1)/2) log(pi e eta sigma2). From S_sphere_asymptotic + (d-1) log r
   // it is an exact identity (T r^2 = eta sigma2/2); with the exact VMF entropy it holds up to O(R^2 T).
   for (long long d : {3LL, 10LL, 1000LL}) {
     for (double eta : {1e-4, 1e-3}) {

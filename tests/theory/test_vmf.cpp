@@ -179,7 +179,7 @@ TEST(Vmf, LogBesselMatchesMpmath) {
   EXPECT_TRUE(std::isfinite(log_bessel_i(1e4, 1e-300)));
 }
 
-// d = 3 closed forms (theory.md §4), U = 1 - coth(k) + T, S = log(4 pi T sinh k) - k coth k + 1, k = 1/T,
+// d = 3 closed forms (docs/theory.md §4), U = 1 - coth(k) + T, S = log(4 pi T sinh k) - k coth k + 1, k = 1/T,
 // written without overflow or cancellation: 1 - coth k = -2/expm1(2k), log(4 pi T sinh k) = log(2 pi T) + k +
 // log1p(-e^{-2k}), so S = log(2 pi T) + log1p(-e^{-2k}) - 2k/expm1(2k) + 1.
 double u_d3(double T) { return T - 2.0 / std::expm1(2.0 / T); }

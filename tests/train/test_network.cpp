@@ -1,5 +1,5 @@
-// The networks of reference-setup.md §2 (train/network.hpp): parameter counts against the closed forms for every
-// architecture and input shape, scale invariance of the outputs and orthogonality of the gradient (theory.md §1:
+// The networks of docs/paper-setup.md §2 (train/network.hpp): parameter counts against the closed forms for every
+// architecture and input shape, scale invariance of the outputs and orthogonality of the gradient (docs/theory.md §1:
 // L(cw) = L(w), <grad L(w), w> = 0, grad L(cw) = grad L(w)/c), the frozen head, determinism of the init.
 #include <cmath>
 
@@ -33,7 +33,7 @@ at::Tensor inputs(long long batch, long long channels, std::uint64_t key) {
 
 at::Tensor labels(std::int64_t batch, int classes) { return at::arange(batch, at::kLong).remainder(static_cast<std::int64_t>(classes)); }
 
-// Formulas of reference-setup.md §2 (9 c k + 378 k^2 and 9 c k + 2724 k^2 for c input channels), written out
+// Formulas of docs/paper-setup.md §2 (9 c k + 378 k^2 and 9 c k + 2724 k^2 for c input channels), written out
 // here again rather than taken from si_parameter_count, plus a count of BatchNorm channels for the practical mode:
 // convnet k + 2k + 4k + 8k; resnet18 68k (pre-activation, mid and shortcut BNs of each block and the head BN).
 TEST(Network, ParameterCountsMatchTheFormulas) {

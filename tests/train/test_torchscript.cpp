@@ -1,7 +1,7 @@
 // The user's own network for the trainer (train/torchscript_model.hpp): TorchScript modules written at test time
 // by Debian's python3-torch (skipped only when `import torch` fails), loaded by LibTorch and trained like the
 // built-in networks. Scale invariance measured (train/scale_invariance.hpp) and accepted or refused with its
-// number; the rule's choice of SI parameters; one step against the hand formula of theory.md §2; bitwise
+// number; the rule's choice of SI parameters; one step against the hand formula of docs/theory.md §2; bitwise
 // resume at a fixed thread count; the whole run and check-si through the CLI; bad modules and keys refused on one
 // line.
 #include <cmath>
@@ -218,7 +218,7 @@ TEST_F(TorchScriptTest, BuiltInPracticalModeIsNotScaleInvariantAsAWhole) {
   std::printf("[ measured ] built-in practical, all tracked: %s\n", all.to_string().c_str());
 }
 
-// One step of each protocol on the TorchScript module equals theory.md §2 written out by hand, from the step's
+// One step of each protocol on the TorchScript module equals docs/theory.md §2 written out by hand, from the step's
 // own w and g (both in float64; only rounding order differs).
 TEST_F(TorchScriptTest, OneStepEqualsTheHandFormula) {
   for (const char* protocol : {"name = \"lr\"\neta = 0.02\nlambda = 0.01\n",

@@ -1,6 +1,6 @@
 // The trainer (train/trainer.hpp) on tiny synthetic data: one step of each protocol against the hand formula of
-// theory.md §2 and against the shared step driven the way the simulator drives it; the exact one-step norm
-// identity of theory.md §5; the step estimator of Tr Sigma against the fresh-batch estimator; bitwise resume.
+// docs/theory.md §2 and against the shared step driven the way the simulator drives it; the exact one-step norm
+// identity of docs/theory.md §5; the step estimator of Tr Sigma against the fresh-batch estimator; bitwise resume.
 #include <cmath>
 
 #include <gtest/gtest.h>
@@ -91,7 +91,7 @@ TEST_P(ProtocolStepTest, OneStepEqualsTheHandFormulaAndTheSimulatorsStep) {
   const std::vector<double> g = trainer.last_gradient(), next = trainer.weights();
   ASSERT_TRUE(res.finite);
   const double norm_sq = dot(w, w);
-  // theory.md §2, written out by hand.
+  // docs/theory.md §2, written out by hand.
   std::vector<double> hand(w.size());
   const double s = p.kind == Protocol::fixed_lr ? p.eta : p.eta_eff * norm_sq;
   const double wd = p.kind == Protocol::fixed_sphere ? 0.0 : p.lambda;
@@ -105,7 +105,7 @@ TEST_P(ProtocolStepTest, OneStepEqualsTheHandFormulaAndTheSimulatorsStep) {
   EXPECT_NEAR(res.record.step_size, s, 1e-14 * s);
   EXPECT_NEAR(res.record.pre_projection_norm_sq, pre_sq, 1e-13 * pre_sq);
 
-  // The exact one-step identity (theory.md §5; <g_B, w> = 0 for a scale-invariant batch loss):
+  // The exact one-step identity (docs/theory.md §5; <g_B, w> = 0 for a scale-invariant batch loss):
   // |w_{t+1}|^2 = (1 - s lambda)^2 |w_t|^2 + s^2 |g_B|^2 before any projection. BatchNorm's eps (1e-5) tilts the
   // gradient off the tangent plane by up to ~1e-4 |g||w| at these scales (test_network.cpp measures the eps
   // effect), so the identity holds up to the cross term 2 (1 - s lambda) s <w, g> with that bound.

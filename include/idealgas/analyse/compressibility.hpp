@@ -1,5 +1,5 @@
 // Compressibility factor Z = P V / (R T) of a stationary state, the paper's real-gas outlook: Z = 1 is the
-// ideal gas of theory.md §3, and Z - 1 says how far a measured state is from it. R = (d-1)/2.
+// ideal gas of docs/theory.md §3, and Z - 1 says how far a measured state is from it. R = (d-1)/2.
 #pragma once
 
 #include "idealgas/analyse/grid_table.hpp"

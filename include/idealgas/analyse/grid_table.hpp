@@ -20,11 +20,11 @@ struct StationaryRow {
   double radius = kNaN;  // sphere: the fixed radius r; lr, elr: NaN
 
   // Thermodynamic state. sigma2 = Tr Sigma(w_hat)/(d-1) of this configuration (isotropic model: the model's,
-  // exact, SE 0; networks: measured). T from the protocol's closed form (theory.md §3) with that sigma2 (T_se from
+  // exact, SE 0; networks: measured). T from the protocol's closed form (docs/theory.md §3) with that sigma2 (T_se from
   // sigma2's); P = lambda (lr, elr) or the measured lambda_eff (sphere); V = measured mean of r^2/2 (sphere: r^2/2).
   double sigma2 = kNaN, sigma2_se = kNaN;
   double T = kNaN, T_se = kNaN, P = kNaN, V = kNaN, V_se = kNaN;
-  double Z = kNaN, Z_se = kNaN;  // compressibility P V / (R T): 1 for the ideal gas (theory.md §3)
+  double Z = kNaN, Z_se = kNaN;  // compressibility P V / (R T): 1 for the ideal gas (docs/theory.md §3)
 
   // Measured stationary averages (means over the stationary window) and their standard errors.
   double U = kNaN, U_se = kNaN;                  // mean loss

@@ -1,4 +1,4 @@
-// Stationary averages of a finished isotropic-noise grid, beside the theory (theory.md §3-5): one
+// Stationary averages of a finished isotropic-noise grid, beside the theory (docs/theory.md §3-5): one
 // StationaryRow per configuration. Means over the stationary window with batch-means standard errors;
 // S = mean of the window's entropy estimates, SE = their spread / sqrt(count).
 #pragma once

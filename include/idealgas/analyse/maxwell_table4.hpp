@@ -1,4 +1,4 @@
-// V3 as the paper's Table 4 reports it (reference-setup.md §2): the quadratic fit of S in the log-hyperparameters
+// V3 as the paper's Table 4 reports it (docs/paper-setup.md §2): the quadratic fit of S in the log-hyperparameters
 // (Eq. 30, analyse/validation_checks.hpp check_maxwell_relations) and its derived coefficients over R = (d-1)/2 —
 // fixed ELR a2/R, 2a4/R, a5/R; fixed LR (a1-a2)/R, (2a3-a5)/R, (2a4-a5)/R; sphere a1/R, ... — with the maximum
 // relative error of the local relation over the grid and R^2, each with a bootstrap SE beside the fit's own (OLS) SE.

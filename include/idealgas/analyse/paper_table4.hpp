@@ -1,4 +1,4 @@
-// The paper's Table 4 (reference-setup.md §2): the quadratic-fit coefficients of S over R = (d-1)/2, the maximum
+// The paper's Table 4 (docs/paper-setup.md §2): the quadratic-fit coefficients of S over R = (d-1)/2, the maximum
 // relative error of the local Maxwell relation and R^2, per network setup and protocol, as acceptance targets a
 // matching grid is compared with (analyse/maxwell_table4.hpp names its values the same way).
 #pragma once

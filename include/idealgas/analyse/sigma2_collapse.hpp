@@ -1,5 +1,5 @@
 // The collapse of the gradient-noise scale sigma^2 = Tr Sigma(w_hat)/(d-1) onto one curve (paper Fig. 2a and the
-// assumption behind the fixed-LR Maxwell relation, theory.md App. D.4): sigma^2 should depend on the hyperparameters
+// assumption of the fixed-LR Maxwell relation, docs/theory.md App. D.4): sigma^2 should depend on the hyperparameters
 // only through u = log(eta lambda) (fixed LR) or u = log eta_eff (fixed ELR, sphere). Checked by fitting
 // log sigma^2 ~ c0 + c1 u + c2 u^2 (the curve) and the same plus c3 v, with v = log lambda (lr, elr) or log r
 // (sphere) the direction the curve should not see: the collapse holds when c3 = 0 within its SE. In the isotropic

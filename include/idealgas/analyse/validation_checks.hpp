@@ -1,4 +1,4 @@
-// The four validation checks of theory.md §6 on one protocol grid: V1 stationary radius (or lambda_eff),
+// The four validation checks of docs/theory.md §6 on one protocol grid: V1 stationary radius (or lambda_eff),
 // V2 potential minimisation, V3 Maxwell relations, V4 adiabat. Natural logs, entropy in nats, relative
 // errors as fractions (0.05 = 5 %), potentials in units of the reference temperature T_ref; every estimate
 // carries its standard error ("_se"; NaN where the table has none). R = (d-1)/2 is the gas constant.
@@ -82,7 +82,7 @@ V1Result check_stationary_radius(const GridTable& table, const V1Options& option
 /// A grid neighbour's potential differs from the reference's at second order in the grid spacing; with noisy
 /// S the argmin can land there without contradicting the theory, so one step counts as a pass.
 inline constexpr int kPotentialNeighbourDistance = 1;
-/// The paper's 17-point grids and its heat-map references (reference-setup.md §1); other grid sizes scale them.
+/// The paper's 17-point grids and its heat-map references (docs/paper-setup.md §1); other grid sizes scale them.
 inline constexpr int kPaperGridSize = 17;
 inline const std::vector<int> kPaperPotentialIndices = {2, 8, 14};           // lr, elr (both axes); sphere eta_eff
 inline const std::vector<int> kPaperSphereRadiusIndices = {0, 5, 10, 15};   // sphere radius axis
@@ -151,7 +151,7 @@ std::vector<std::pair<int, int>> paper_potential_references(const GridTable& tab
 // (c) sphere only, the real Maxwell content of the fixed sphere (Eq. 81-83): lambda_eff r^2 = (d-1) T, fitted as
 //     log lambda_eff ≈ c0 + c1 log eta_eff + c2 log r with targets c1 = 1, c2 = -2.
 // The fixed-LR relation with a measured, varying sigma^2 holds only if sigma^2 depends on (eta, lambda)
-// through eta*lambda alone (theory.md App. D.4); the fit assumes it.
+// through eta*lambda alone (docs/theory.md App. D.4); the fit assumes it.
 
 struct V3Slope {
   std::string name;            // "dS/dlog_eta", "dS/dlog_lambda", "dS/dlog_eta_eff", "dS_sphere/dlog_r", ...
@@ -170,7 +170,7 @@ struct V3DerivedCoefficient {
   std::string name;  // e.g. "(a1-a2)/R"
   double value = kNaN, se = kNaN;
   double target = kNaN;          // the same combination of the fit to the exact predictions (see V3Slope)
-  double target_small_T = kNaN;  // the small-T value of theory.md §6
+  double target_small_T = kNaN;  // the small-T value of docs/theory.md §6
 };
 
 /// max over grid points of |relation(x, y) - target| / |target| with the quadratic's derivatives.

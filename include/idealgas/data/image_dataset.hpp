@@ -29,7 +29,7 @@ struct ChannelNormalisation {
   std::vector<double> std;   // [channels], > 0
 };
 
-/// The paper's constants (reference-setup.md §2). CIFAR-10: mean (0.4914, 0.4822, 0.4465), std (0.2023, 0.1994,
+/// The paper's constants (docs/paper-setup.md §2). CIFAR-10: mean (0.4914, 0.4822, 0.4465), std (0.2023, 0.1994,
 /// 0.2010); CIFAR-100: mean (0.5071, 0.4867, 0.4408), std (0.2675, 0.2565, 0.2761).
 ChannelNormalisation cifar10_normalisation();
 ChannelNormalisation cifar100_normalisation();

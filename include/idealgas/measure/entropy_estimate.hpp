@@ -1,7 +1,7 @@
 // Kozachenko-Leonenko entropy (nats) at scale: N snapshots of d weights, N up to ~10^4, d up to ~10^6 and more,
 // from memory or from an .npy / snapshot file larger than memory (docs/entropy.md).
 //
-// Spherical (default, the paper's convention, theory.md §5): angles of each row (tail sums in double, telescoped
+// Spherical (default, the paper's convention, docs/theory.md §5): angles of each row (tail sums in double, telescoped
 // log J), then KL on the m = d-1 angles and S(rho_w_hat) = H_hat(phi) + E[log J], total S + (d-1) log r_bar.
 // Euclidean (--euclidean): KL on the raw vectors, m = d. k = 1..10 neighbours (Leonenko, Pronzato & Savani 2008,
 // Ann. Statist. 36(5), 2153): H_hat = (1/N) sum_i [log n_i - psi(k) + log V_m + m log rho_{i,k}], n_i = N - 1 rows

@@ -1,6 +1,6 @@
-// Hyperspherical coordinates of x in R^d (theory.md §5): radius r = R_1, angles phi_1..phi_{d-1} in radians,
+// Hyperspherical coordinates of x in R^d (docs/theory.md §5): radius r = R_1, angles phi_1..phi_{d-1} in radians,
 // and the log of the surface Jacobian on the unit sphere, log J = sum_{k=1}^{d-2} (d-1-k) log sin phi_k (nats).
-// Indices are 1-based in comments (as in theory.md) and 0-based in code: phi_k is angles[k-1], x_k is x[k-1].
+// Indices are 1-based in comments (as in docs/theory.md) and 0-based in code: phi_k is angles[k-1], x_k is x[k-1].
 #pragma once
 
 #include <cstddef>

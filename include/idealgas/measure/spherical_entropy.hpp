@@ -1,5 +1,5 @@
 // Entropy (nats) of a cloud of weight snapshots by the Kozachenko-Leonenko k = 1 estimator on their
-// hyperspherical angles (theory.md §5, App. D.6 Eq. 99-103): S(rho_w_hat) = H_hat(phi) + E[log J] and the
+// hyperspherical angles (docs/theory.md §5, App. D.6 Eq. 99-103): S(rho_w_hat) = H_hat(phi) + E[log J] and the
 // total S = S(rho_w_hat) + (d-1) log r_bar. This is the reference: estimate_entropy() (entropy_estimate.hpp, the one
 // pipeline: coordinates, reflection, KL formula) with the exact O(N^2 m) neighbour search knn_naive (knn_exact.hpp,
 // the one oracle), kept as the result every faster path must reproduce bit for bit.

@@ -1,7 +1,7 @@
-// Hyperspherical coordinates of one row (theory.md §5) computed right to left in column blocks, for rows that are
+// Hyperspherical coordinates of one row (docs/theory.md §5) computed right to left in column blocks, for rows that are
 // read from disk in pieces. The state carried between blocks (the tail sum in double, the log-Jacobian
 // accumulator) makes any blocking give the same bits as one block over the whole row, which is how to_spherical()
-// computes it. Units: radians for angles, nats for log J; indices 0-based (phi_k of theory.md is angles[k-1]).
+// computes it. Units: radians for angles, nats for log J; indices 0-based (phi_k of docs/theory.md is angles[k-1]).
 //
 // log J = sum_{k=2}^{d-1} log R_k - (d-2) log R_1 (telescoped, no trigonometry). The sum of log R_k^2 over the
 // d-2 tail sums is accumulated as four products of their mantissas (lane = column mod 4, SIMD; renormalised every

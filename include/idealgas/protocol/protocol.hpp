@@ -1,4 +1,4 @@
-// The three training protocols of theory.md §2, written once for any gradient of a scale-invariant loss and
+// The three training protocols of docs/theory.md §2, written once for any gradient of a scale-invariant loss and
 // shared by the isotropic simulator (simulate/) and the network trainer (train/):
 //   fixed LR      w <- w - eta (g + lambda w)
 //   fixed ELR     w <- w - eta_eff |w|^2 (g + lambda w)          (the WD term is scaled too)
@@ -18,7 +18,7 @@ namespace idealgas {
 
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-/// The three training protocols of theory.md §2.
+/// The three training protocols of docs/theory.md §2.
 enum class Protocol { fixed_lr, fixed_elr, fixed_sphere };
 
 /// "lr", "elr", "sphere".
@@ -96,7 +96,7 @@ StepRecord apply_protocol_step(const ProtocolParams& protocol, double norm_sq, U
   StepRecord record{norm_sq, s, sums.new_norm_sq, sums.g_norm_sq, 0.0};
   if (step.project) {
     // |w_tilde|^2 - |w|^2 from its parts (<w, g> = 0 up to rounding), so the O(eta_eff^2) growth of the norm is
-    // not lost to cancellation between two nearly equal norms (theory.md §5, lambda_eff).
+    // not lost to cancellation between two nearly equal norms (docs/theory.md §5, lambda_eff).
     const double norm_sq_growth =
         (decay * decay - 1.0) * norm_sq - 2.0 * decay * s * sums.w_dot_g + s * s * sums.g_norm_sq;
     const double pre_projection_norm = std::sqrt(sums.new_norm_sq);

@@ -24,7 +24,7 @@ IsoFigures iso_figures(const IsoRunFolder& run);
 /// protocol has it as its `section`.
 std::string iso_section_heading(Protocol protocol);
 
-/// The paper's slices of panel (a) (reference-setup.md §1): Fig. 1a at eta = 1e-2, Fig. 4a at lambda = 1e-2,
+/// The paper's slices of panel (a) (docs/paper-setup.md §1): Fig. 1a at eta = 1e-2, Fig. 4a at lambda = 1e-2,
 /// Fig. 3a at r = 1; the grid value nearest in log is used.
 inline constexpr double kPaperSliceEta = 1e-2;
 inline constexpr double kPaperSliceLambda = 1e-2;

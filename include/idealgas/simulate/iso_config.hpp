@@ -1,4 +1,4 @@
-// Configuration of the isotropic-noise simulation (theory.md §4, reference-setup.md §1): model, grids and the
+// Configuration of the isotropic-noise simulation (docs/theory.md §4, docs/paper-setup.md §1): model, grids and the
 // measurement schedule (iso_schedule.hpp). Model and grid defaults are the paper's. Time in iterations.
 #pragma once
 

@@ -1,4 +1,4 @@
-// A whole protocol grid of the isotropic-noise model advanced together (theory.md §4). Each configuration
+// A whole protocol grid of the isotropic-noise model advanced together (docs/theory.md §4). Each configuration
 // ("walker") has its own counter-based noise stream keyed by (seed, protocol, hyperparameter values, d,
 // sigma2), so its trajectory is the same whatever the thread count, the grid it sits in, or a resume.
 // Measurements follow each configuration's own WalkerSchedule (iso_schedule.hpp): logs counted back from its

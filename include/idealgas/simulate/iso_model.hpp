@@ -1,6 +1,6 @@
-// The isotropic-noise model (theory.md §4, paper Eq. 25): loss L(w) = 1 + <mu, w>/|w| with a fixed unit mu,
+// The isotropic-noise model (docs/theory.md §4, paper Eq. 25): loss L(w) = 1 + <mu, w>/|w| with a fixed unit mu,
 // and noisy gradient g_B = grad L(w) + (sigma/|w|) P_w_hat eps, eps ~ N(0, I_d). Gradients in parameter units;
-// "unit-sphere units" multiply by |w| (theory.md §5).
+// "unit-sphere units" multiply by |w| (docs/theory.md §5).
 #pragma once
 
 #include <cmath>

@@ -5,7 +5,7 @@
 //    angular relaxation time, one entropy estimate over all snapshots of the window with its SE from the spread
 //    of disjoint sub-blocks, batch means over batches longer than the relaxation time. Slow configurations run
 //    longer than fast ones.
-//  - paper: the paper's fixed schedule (reference-setup.md §1), kept for side-by-side comparison.
+//  - paper: the paper's fixed schedule (docs/paper-setup.md §1), kept for side-by-side comparison.
 #pragma once
 
 #include <string>
@@ -29,7 +29,7 @@ struct IsoSchedule {
   long long log_stride = 50;         // iterations between logs of loss, radius, gradient norm
   bool rotate_entropy = true;        // rotate each queue's mean direction off the coordinate singular set
 
-  // paper (reference-setup.md §1)
+  // paper (docs/paper-setup.md §1)
   long long stationary_logs = 5000;   // U, r = means over the last this-many logs
   long long queue_size = 1000;        // snapshots in the queue
   long long queue_stride = 50;        // iterations between snapshots

@@ -1,6 +1,6 @@
 // Exact samplers on the unit sphere S^{d-1} in R^d: von Mises-Fisher f(x) ∝ exp(kappa mu^T x) by Wood's (1994)
 // rejection algorithm, and the uniform law (kappa = 0). Used by tests of the entropy estimator, whose reference
-// values are the closed forms of theory.md §4 (the stationary law of the isotropic model is VMF with mean -mu).
+// values are the closed forms of docs/theory.md §4 (the stationary law of the isotropic model is VMF with mean -mu).
 // Draws use Boost.Random distributions on std::mt19937_64, so a seed gives the same points on every platform.
 #pragma once
 

@@ -5,7 +5,7 @@
 // v = P_w_hat (mu + sigma eps), eps ~ N(0, I_d). Its angular step h per iteration is
 //   sphere: eta_eff;   fixed ELR: eta_eff / (1 - eta_eff lambda r^2);   fixed LR: eta / ((1 - eta lambda) r^2),
 // (the weight decay shrinks w before the step is added, which lengthens the step relative to |w|), and the
-// chain's continuous-time temperature is T_chain = h sigma2 / 2 (the protocol's T of theory.md §3 when r is the
+// chain's continuous-time temperature is T_chain = h sigma2 / 2 (the protocol's T of docs/theory.md §3 when r is the
 // SDE radius and eta lambda -> 0). The discrete chain is hotter still: the stationarity of E[<-mu, w_hat>] under
 // one step, expanded in h at fixed T (c = <-mu, w_hat>, A = E[c]), reads
 //   E[1 - c^2] - (d-1) T A = h (d-1) T [1 - (2d+1) T A] / 2 + O(h^2),

@@ -72,7 +72,7 @@ RelaxationTimes relaxation_times(const ProtocolParams& protocol, double tr_sigma
 /// Gas constant R = (d-1)/2 (d >= 2).
 double gas_constant(long long d);
 
-/// Predictions of theory.md §3 for protocol p. Throws InputError naming the flag (--eta, --eta-eff, --lambda,
+/// Predictions of docs/theory.md §3 for protocol p. Throws InputError naming the flag (--eta, --eta-eff, --lambda,
 /// --radius, --sigma2, --d, --grad-norm-sq) when a required value is missing or not positive and finite, or
 /// when a value that the protocol does not use is given.
 StationaryState stationary_state(Protocol p, const StationaryInputs& in);

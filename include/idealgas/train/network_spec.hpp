@@ -1,4 +1,4 @@
-// Which network to train (reference-setup.md §2), torch-free so that configs and tests can name one without
+// Which network to train (docs/paper-setup.md §2), torch-free so that configs and tests can name one without
 // LibTorch. Both architectures take 32x32 inputs (Fashion-MNIST's 28x28 images are zero-padded to 32x32).
 //   convnet   width k: conv3x3 c->k, BN, ReLU; conv k->2k, BN, ReLU, maxpool 2; conv 2k->4k, BN, ReLU, maxpool 2;
 //             conv 4k->8k, BN, ReLU, maxpool 2; maxpool 4; linear 8k->classes with bias (frozen).

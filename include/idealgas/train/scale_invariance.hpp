@@ -1,5 +1,5 @@
 // Whether a network's outputs are invariant to scaling its scale-invariant (SI) parameters jointly
-// (theory.md §1: L(c w) = L(w) for c > 0), measured as Python's idealgas.check_scale_invariance measures it
+// (docs/theory.md §1: L(c w) = L(w) for c > 0), measured as Python's idealgas.check_scale_invariance measures it
 // (python/idealgas/scale_invariance.py, same factors and default tolerance): the SI parameters are multiplied by
 // each factor c, and the relative change of the outputs is
 //   rel(c) = max |out_c - out_1| / max |out_1|   over every logit of one batch,

@@ -1,7 +1,7 @@
 // The "stationary" block of summary.json: means over the stationary window with honest standard errors
 // (measure/time_series.hpp: batch means over blocks longer than the integrated autocorrelation time, effective
 // sample sizes, drift between halves) and the theory's predictions from the run's own measured noise
-// (theory/ideal_gas.hpp, theory.md §3 and §5), side by side with the entropy of both snapshot queues. Torch-free.
+// (theory/ideal_gas.hpp, docs/theory.md §3 and §5), side by side with the entropy of both snapshot queues. Torch-free.
 //
 // Estimators (docs/train.md):
 //   U          mean batch loss over every step of the window (U_full_batch: full training loss at the window's

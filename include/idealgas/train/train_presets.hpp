@@ -1,5 +1,5 @@
 // Named configurations for `idealgas train --preset NAME` (docs/train.md lists them): one per paper setup and
-// protocol (reference-setup.md §2, the centre of the plotted grid) and CPU-sized Fashion-MNIST runs. A preset is
+// protocol (docs/paper-setup.md §2, the centre of the plotted grid) and CPU-sized Fashion-MNIST runs. A preset is
 // TOML text applied over the defaults; a config file and --set overrides go on top.
 #pragma once
 

@@ -1,4 +1,4 @@
-// One network configuration being trained (reference-setup.md §2): SGD on i.i.d. batches drawn with replacement,
+// One network configuration being trained (docs/paper-setup.md §2): SGD on i.i.d. batches drawn with replacement,
 // the protocol's update through the shared step (protocol/protocol.hpp: apply_protocol_step), and the
 // measurements that need the network (full-batch gradient, test metrics, fresh-batch Tr Sigma). Torch-free
 // interface; the state (double master copy of the tracked parameters, the float32 network, BatchNorm running
@@ -7,7 +7,7 @@
 //
 // Units: the tracked vector w is the SI parameters (conv weights; practical mode: every trainable parameter);
 // gradients in parameter units unless named "_unit" (unit-sphere units: times |w|^2 for squared norms,
-// theory.md §5). Iteration t (1-based) uses batch t of the SGD stream: a pure function of (seed, t), so a resumed
+// docs/theory.md §5). Iteration t (1-based) uses batch t of the SGD stream: a pure function of (seed, t), so a resumed
 // run draws the same batches.
 #pragma once
 
