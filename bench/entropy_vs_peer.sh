@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The entropy estimator against the scikit-learn peer (shared/bench-peers/kl_sklearn_peer.py, the paper's method)
+# The entropy estimator against the scikit-learn peer (kl_sklearn_peer.py in $IDEALGAS_PEERS, the paper's method)
 # and against one float32 Gram product (OpenBLAS ssyrk) of the same samples, all measured in the same run.
 # Samples: numpy's default_rng(SEED).standard_normal((N, D)).astype(float32), written once to an .npy that the
 # peer, `idealgas entropy` and bench_entropy_knn all read. Prints every repeat, then medians and ratios:
@@ -10,7 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-4000}; d=${2:-24408}; repeats=${3:-3}; build=${4:-build/release}; seed=${5:-0}
-peer=${PEER:-../shared/bench-peers/kl_sklearn_peer.py}
+[[ -n ${PEER:-} ]] || [[ -n ${IDEALGAS_PEERS:-} ]] || { echo "set IDEALGAS_PEERS to the folder holding the peer scripts (not in this repository; bench/README.md)" >&2; exit 2; }
+peer=${PEER:-$IDEALGAS_PEERS/kl_sklearn_peer.py}  # PEER: the peer script itself, if elsewhere
 bin=$build/idealgas; bench=$build/bench/bench_entropy_knn
 for f in "$bin" "$bench"; do [[ -x $f ]] || { echo "build first: $f is missing" >&2; exit 2; }; done
 [[ -f $peer ]] || { echo "peer not found at $peer" >&2; exit 2; }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Isotropic-noise simulator against the paper-style batched PyTorch peer (shared/bench-peers/vmf_torch_peer.py)
+# Isotropic-noise simulator against the paper-style batched PyTorch peer (vmf_torch_peer.py in $IDEALGAS_PEERS)
 # on the same grid (17x17, d = 3) and iteration count, measured in the same run, one protocol at a time.
 # Our side runs the whole job (simulation, entropy window, analysis, files); the peer only simulates.
 #   bench/iso_vs_peer.sh [ITERS=100000] [GRID=17] [D=3] [PROTOCOLS="lr elr sphere"]
@@ -7,7 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 iters=${1:-100000}; grid=${2:-17}; d=${3:-3}; protocols=${4:-lr elr sphere}
-peer=../shared/bench-peers/vmf_torch_peer.py
+[[ -n ${IDEALGAS_PEERS:-} ]] || { echo "set IDEALGAS_PEERS to the folder holding the peer scripts (not in this repository; bench/README.md)" >&2; exit 2; }
+peer=$IDEALGAS_PEERS/vmf_torch_peer.py
 bin=build/release/idealgas
 [[ -x $bin ]] || { echo "build first: cmake --preset release && cmake --build --preset release" >&2; exit 2; }
 [[ -f $peer ]] || { echo "peer not found at $peer" >&2; exit 2; }

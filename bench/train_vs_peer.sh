@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Per-step speed of the trainer against the paper-style PyTorch peer (../shared/bench-peers/train_torch_peer.py):
+# Per-step speed of the trainer against the paper-style PyTorch peer (train_torch_peer.py in $IDEALGAS_PEERS):
 # the same ConvNet width, batch 128, CIFAR-shaped inputs (3x32x32, 10,000 images), protocol and thread count,
 # measured alternately in the same run (the machine's speed drifts, so compare only within a run).
 #   bench/train_vs_peer.sh [K=4] [THREADS=1] [PROTOCOL=elr] [PEER_ITERS=100] [REPEATS=3] [CHANNELS_LAST=auto]
@@ -12,12 +12,13 @@
 # PEER_TCMALLOC=1 runs the peer with tcmalloc preloaded, the allocator our build links: glibc's malloc page-faults
 # on every step's activations and costs the peer (as shipped) most of its extra time (bench/README.md).
 # Needs: scripts/setup.sh --bench and a release build (cmake --build --preset release --target bench_train_step).
-# From a worktree elsewhere: IDEALGAS_PEERS=/path/to/shared/bench-peers bench/train_vs_peer.sh ...
+# IDEALGAS_PEERS: the folder holding the peer scripts (not part of this repository; bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 k=${1:-4}; threads=${2:-1}; protocol=${3:-elr}; iters=${4:-100}; repeats=${5:-3}; cl=${6:-auto}
 [[ $cl == auto ]] && { (( k >= 8 )) && cl=1 || cl=0; }  # the trainer's default (docs/train.md)
-peer=${IDEALGAS_PEERS:-../shared/bench-peers}/train_torch_peer.py  # IDEALGAS_PEERS: where the peers live
+[[ -n ${IDEALGAS_PEERS:-} ]] || { echo "set IDEALGAS_PEERS to the folder holding the peer scripts (not in this repository; bench/README.md)" >&2; exit 2; }
+peer=$IDEALGAS_PEERS/train_torch_peer.py
 bin=build/release/bench/bench_train_step
 [[ -x $bin ]] || { echo "build first: cmake --build --preset release --target bench_train_step" >&2; exit 2; }
 [[ -f $peer ]] || { echo "peer not found at $peer" >&2; exit 2; }

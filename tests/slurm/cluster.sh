@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # A single-node Slurm cluster (slurmctld + slurmd + munged) living entirely inside one folder, on loopback,
 # for tests and development. No systemd, no cgroups, no accounting; works as root or as a normal user (who
-# can then run only their own jobs). The settings follow the team's measured notes on Slurm 22.05 here
-# (shared/docs/slurm-local.md); usage and timings: tests/slurm/README.md.
+# can then run only their own jobs). The settings were measured on Slurm 22.05.8 on Debian 12; why each one is
+# there is commented where it is written below. Usage and timings: tests/slurm/README.md.
 #
 #   cluster.sh start DIR [PORT_BASE]   start a fresh cluster; prints `export SLURM_CONF=DIR/slurm.conf`
 #   cluster.sh stop DIR                cancel this cluster's jobs, stop its daemons by recorded PID
