@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -39,6 +40,22 @@ def test_reads_a_reproduce_run(cli, tmp_path):
     column = header.split(",").index("S")
     assert lr["S"][0] == float(first.split(",")[column])
 
+    # After `idealgas analyze`: analysis.json parsed, each grid's table analysis/<protocol>.csv as columns.
+    done = run_cli(cli, "analyze", out)
+    assert done.returncode == 0, done.stderr
+    run = idealgas.read_run(out)
+    analysis = run["analysis.json"]
+    assert analysis == json.loads((out / "analysis.json").read_text())
+    tables = sorted(g["table_file"] for g in analysis["grids"])
+    assert tables == ["analysis/elr.csv", "analysis/lr.csv", "analysis/sphere.csv"]
+    assert sorted(k for k in run if k.startswith("analysis/")) == tables
+    # The grid's table is the run's summary table: the same rows, the same bits.
+    table = run["analysis/lr.csv"]
+    assert table["S"].tobytes() == lr["S"].tobytes() and list(table["i"]) == list(lr["i"])
+    # Pandas-friendly as it is: a list of flat dicts per row of the compressibility table.
+    rows = next(g for g in analysis["grids"] if g["table_file"] == "analysis/lr.csv")["compressibility"]["rows"]
+    assert len(rows) == 9 and all(not isinstance(v, (dict, list)) for r in rows for v in r.values())
+
 
 def test_generic_files_and_errors(tmp_path):
     (tmp_path / "a" / "b").mkdir(parents=True)
@@ -68,4 +85,23 @@ def test_generic_files_and_errors(tmp_path):
     (tmp_path / "a" / "b" / "trace.csv").write_text("step,loss\n")
     (tmp_path / "run.json").write_text('{"seed": NaN}')
     with pytest.raises(idealgas.InputError, match=r"run.json: not valid JSON"):
+        idealgas.read_run(tmp_path)
+
+
+def test_analysis_tables_and_files_that_are_not_regular(tmp_path):
+    (tmp_path / "analysis").mkdir()
+    (tmp_path / "analysis.json").write_text('{"grids": [{"table_file": "analysis/lr.csv"}]}')
+    (tmp_path / "analysis" / "lr.csv").write_text("i,Z\n0,1.25\n1,0.5\n")
+    (tmp_path / "notes.csv").write_text("not,read\n")  # a CSV outside analysis/ that is not a run file
+    run = idealgas.read_run(tmp_path)
+    assert sorted(run) == ["analysis.json", "analysis/lr.csv"]
+    assert list(run["analysis/lr.csv"]["Z"]) == [1.25, 0.5]
+    # A FIFO would block the reader for ever, /dev/zero would fill the memory: both refused at once, by name.
+    fifo = tmp_path / "analysis" / "elr.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(idealgas.InputError, match=r"elr.csv: is a FIFO; expected a regular file"):
+        idealgas.read_run(tmp_path)
+    fifo.unlink()
+    (tmp_path / "summary.json").symlink_to("/dev/zero")
+    with pytest.raises(idealgas.InputError, match=r"summary.json: is a device; expected a regular file"):
         idealgas.read_run(tmp_path)
