@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
-"""Overhead of idealgas.Monitor per training step: the paper's ConvNet (k = 8, d = 24,264 for 1-channel 32x32
-inputs), batch 128, plain SGD, in steady state (the entropy queue already full, so every snapshot costs its full
-O(queue_size * d) distance update).
+"""Overhead of idealgas.Monitor per training step, in steady state (the entropy queue already full, so every
+snapshot costs its full O(queue_size * d) distance update):
 
-    PYTHONPATH=build/release/python /usr/bin/python3 examples/monitor_overhead.py [--k 8] [--steps 200]
+* ``--model mlp`` (default): a small scale-invariant MLP on 28x28 inputs, 784 -> 64 -> 64 (bias-free linear
+  layers, BatchNorm(affine=False), ReLU) and a frozen linear head: d = 784*64 + 64*64 = 54,272;
+* ``--model convnet``: the paper's ConvNet (k = 8: d = 24,264 for 1-channel 32x32 inputs).
+
+    PYTHONPATH=build/release/python /usr/bin/python3 examples/monitor_overhead.py [--model mlp] [--threads 1]
 
 Prints the mean wall and CPU time of a training step (zero_grad, forward, backward, optimizer.step) and of
-monitor.step() (snapshot pushes included, amortised over snapshot_every steps), and their ratio. Training and
-monitor times are taken in the same steps, so a machine shared with other work slows both alike.
+monitor.step() (snapshot pushes included, amortised over snapshot_every steps), their ratio, and the two parts of
+the monitor's cost: a step without a snapshot (the sums) and a step with one (the queue's O(queue_size * d)
+update). Training and monitor times are taken in the same steps, so a machine shared with other work slows both
+alike. The amortised snapshot cost is about (push time) / snapshot_every: lower it with a larger snapshot_every
+or a smaller queue_size (the estimator's needs: docs/python.md, "Cost").
 """
 
 from __future__ import annotations
@@ -17,9 +23,26 @@ import os
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
+
+def _threads_from_argv(argv) -> str:
+    for i, a in enumerate(argv):
+        if a == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return "1"
+
+
+# --threads must reach OpenBLAS's own thread pool too (torch's float64 dot products and the queue's BLAS calls go
+# through it, and torch.set_num_threads does not set it): into the environment before torch and idealgas load.
+if __name__ == "__main__":
+    for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_name, _threads_from_argv(sys.argv[1:]))
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from train_fmnist_monitor import ConvNet  # noqa: E402
@@ -27,20 +50,47 @@ from train_fmnist_monitor import ConvNet  # noqa: E402
 import idealgas  # noqa: E402
 
 
+class MLP(nn.Module):
+    """784 -> width -> width -> classes; the two hidden layers bias-free and followed by BatchNorm(affine=False),
+    so their weights are jointly scale-invariant; the head is frozen (not trained, not on the sphere)."""
+
+    def __init__(self, width: int = 64, inputs: int = 784, classes: int = 10):
+        super().__init__()
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(inputs, width, bias=False),
+                                  nn.BatchNorm1d(width, affine=False), nn.ReLU(),
+                                  nn.Linear(width, width, bias=False), nn.BatchNorm1d(width, affine=False),
+                                  nn.ReLU())
+        self.head = nn.Linear(width, classes)
+        self.head.requires_grad_(False)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--k", type=int, default=8)
+    ap.add_argument("--model", choices=("mlp", "convnet"), default="mlp")
+    ap.add_argument("--k", type=int, default=8, help="ConvNet width")
+    ap.add_argument("--width", type=int, default=64, help="MLP width")
     ap.add_argument("--batch", type=int, default=128)
-    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--steps", type=int, default=500)
     ap.add_argument("--queue", type=int, default=1000)
     ap.add_argument("--snapshot-every", type=int, default=25)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1, help="torch's and the monitor's (OpenMP) threads")
     ap.add_argument("--protocol", choices=("lr", "elr", "sphere"), default="elr")
     args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)  # also the OpenMP threads of this (the calling) thread: the queue's push
     torch.manual_seed(0)
 
-    model = ConvNet(args.k)
+    if args.model == "mlp":
+        model = MLP(args.width)
+        x = torch.randn(args.batch, 1, 28, 28)
+        name = f"MLP 784-{args.width}-{args.width}"
+    else:
+        model = ConvNet(args.k)
+        x = torch.randn(args.batch, 1, 32, 32)
+        name = f"ConvNet k = {args.k}"
+    y = torch.randint(0, 10, (args.batch,))
     si = idealgas.find_scale_invariant_params(model)
     d = sum(p.numel() for p in si)
     hyper = {"lr": dict(eta=0.01, lambda_=1e-3), "elr": dict(eta_eff=1e-3, lambda_=1e-3),
@@ -57,10 +107,9 @@ def main(argv=None) -> int:
         mon.queue.push((w0 + 1e-3 * rng.standard_normal(d)).astype(np.float32))
     t_fill = time.perf_counter() - t_fill
 
-    x = torch.randn(args.batch, 1, 32, 32)
-    y = torch.randint(0, 10, (args.batch,))
-    train_wall, train_cpu, mon_wall, mon_cpu = [], [], [], []
-    for step in range(args.steps + 10):
+    warmup = 2 * args.snapshot_every
+    train_wall, train_cpu, mon_wall, mon_cpu, pushed = [], [], [], [], []
+    for step in range(args.steps + warmup):
         w0, c0 = time.perf_counter(), time.process_time()
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
@@ -69,21 +118,24 @@ def main(argv=None) -> int:
         w1, c1 = time.perf_counter(), time.process_time()
         mon.step(loss)
         w2, c2 = time.perf_counter(), time.process_time()
-        if step >= 10:  # warm-up
+        if step >= warmup:
             train_wall.append(w1 - w0)
             train_cpu.append(c1 - c0)
             mon_wall.append(w2 - w1)
             mon_cpu.append(c2 - c1)
+            pushed.append((step + 1) % args.snapshot_every == 0)  # the monitor's own snapshot rule
     tw, tc, mw, mc = (1e3 * float(np.mean(v)) for v in (train_wall, train_cpu, mon_wall, mon_cpu))
-    print(f"ConvNet k = {args.k} (d = {d}), batch {args.batch}, {args.threads} threads, protocol {args.protocol}, "
+    pushed = np.asarray(pushed)
+    push = 1e3 * np.asarray(mon_wall)[pushed]
+    rest = 1e3 * np.asarray(mon_wall)[~pushed]
+    print(f"{name} (d = {d}), batch {args.batch}, {args.threads} thread(s) (OpenBLAS "
+          f"{os.environ.get('OPENBLAS_NUM_THREADS', 'default')}), protocol {args.protocol}, "
           f"queue {args.queue} snapshots every {args.snapshot_every} steps (filled in {t_fill:.1f} s)")
-    print(f"training step: {tw:.1f} ms wall, {tc:.1f} ms CPU (mean of {args.steps})")
-    print(f"monitor.step:  {mw:.2f} ms wall, {mc:.2f} ms CPU (snapshots amortised)")
+    print(f"training step: {tw:.2f} ms wall, {tc:.2f} ms CPU (mean of {args.steps})")
+    print(f"monitor.step:  {mw:.3f} ms wall, {mc:.3f} ms CPU (snapshots amortised)")
     print(f"overhead: {100 * mw / tw:.1f} % (wall), {100 * mc / tc:.1f} % (CPU)")
-    push = [m for i, m in enumerate(mon_wall) if (i + 11) % args.snapshot_every == 0]
-    rest = [m for i, m in enumerate(mon_wall) if (i + 11) % args.snapshot_every != 0]
-    print(f"  of which: a step without snapshot {1e3 * np.mean(rest):.2f} ms, a step with one "
-          f"{1e3 * np.mean(push):.1f} ms")
+    print(f"  of which: a step without snapshot {np.mean(rest):.3f} ms ({100 * np.mean(rest) / tw:.1f} %), "
+          f"a step with one {np.mean(push):.1f} ms (amortised {np.mean(push) / args.snapshot_every:.3f} ms)")
     return 0
 
 

@@ -12,6 +12,7 @@ packages=(
   gnuplot-nox
   libtorch-dev libgoogle-perftools-dev dataset-fashion-mnist
   python3 python3-dev python3-numpy python3-pybind11 pybind11-dev python3-pytest python3-torch
+  python3-venv python3-setuptools python3-wheel
   clang libfuzzer-14-dev libclang-rt-14-dev
   chromium fonts-dejavu-core
   slurmctld slurmd slurm-client munge

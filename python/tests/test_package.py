@@ -44,3 +44,28 @@ def test_stub_names_match_the_module():
     assert "class SnapshotQueue" in stub and "class InputError(ValueError)" in stub
     assert issubclass(idealgas.InputError, ValueError) and issubclass(idealgas.IoError, OSError)
     assert issubclass(idealgas.DivergenceError, RuntimeError)
+
+
+def quick_start_code() -> str:
+    """The first ```python block after '## Quick start' in docs/python.md (scripts/test-pip.sh extracts the same)."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "python.md"
+    text = docs.read_text(encoding="utf-8")
+    after = text[text.index("\n## Quick start\n"):]
+    start = after.index("\n```python\n") + len("\n```python\n")
+    return after[start:after.index("\n```\n", start) + 1]
+
+
+def test_the_quick_start_runs_as_written(tmp_path):
+    # The page promises a quick start of 20 lines that runs as written; here against the build tree's module
+    # (scripts/test-pip.sh runs it against a pip-installed one). From another folder, so that nothing of the
+    # repository but the module is importable.
+    code = quick_start_code()
+    assert code.count("\n") <= 20, code.count("\n")
+    (tmp_path / "quickstart.py").write_text(code)
+    out = subprocess.run([sys.executable, "quickstart.py"], cwd=tmp_path, capture_output=True, text=True,
+                         env=os.environ, timeout=300)
+    assert out.returncode == 0, out.stderr
+    # The report's table: the protocol line and a temperature (a number, not n/a).
+    assert out.stdout.startswith("ideal gas, protocol lr (eta = 0.1, lambda = 0.05), d = 1536"), out.stdout
+    t_line = next(line for line in out.stdout.splitlines() if line.strip().startswith("T "))
+    assert float(t_line.split()[1]) > 0, t_line
