@@ -36,6 +36,7 @@ struct SweepCliOptions {
   bool out_given = false;  // --out '' is an error, not the default
   std::string shard;
   bool quiet = false;
+  bool restart = false;
   // --slurm and its options (as written; parsed strictly)
   bool slurm = false;
   bool dry_run = false;
@@ -113,6 +114,7 @@ void run_slurm_cli(const SweepCliOptions& o, const GridConfig& grid, const fs::p
   SlurmSweepSubmission submitted;
   {
     RunFolderLock lock(s.out);  // refused while tasks of an earlier submission still run
+    if (o.restart) restart_sweep_folder(s.out, kinds);
     adopt_sweep_grid(s.out, grid, configurations, kinds);
     submitted = submit_slurm_sweep(plan);
   }
@@ -147,6 +149,7 @@ void run_sweep_cli(const SweepCliOptions& o) {
   if (!o.shard.empty()) run.shard = parse_shard("--shard", o.shard);
   run.out = out_folder(o);
   run.program = own_program().string();
+  run.restart = o.restart;
   const bool interactive = ::isatty(::fileno(stderr)) != 0;
   if (!o.quiet) {
     std::fprintf(stderr, "sweep: %s (%s), %lld configurations%s, %d worker%s -> %s\n", run.grid.source.c_str(),
@@ -222,6 +225,8 @@ void setup_sweep(CLI::App& app) {
       ->each([opts](const std::string&) { opts->out_given = true; });
   sweep->add_option("--shard", opts->shard, "Run only shard I of N (configuration k when k mod N = I)");
   sweep->add_flag("--quiet", opts->quiet, "No progress on stderr");
+  sweep->add_flag("--restart", opts->restart,
+                  "Remove the sweep results in --out (only files idealgas wrote; refused otherwise) and start over");
   sweep->add_flag("--slurm", opts->slurm,
                   "Submit the grid as a Slurm job array (one shard per task) and a dependent merge job");
   sweep->add_option("--partition", opts->partition, "--slurm: partition (or a comma-separated list)");

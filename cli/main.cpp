@@ -2,10 +2,13 @@
 #include <cstdio>
 #include <iostream>
 
+#include <fmt/format.h>
+
 #include "commands.hpp"
 #include "parse_args.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/interrupt.hpp"
+#include "idealgas/core/utf8.hpp"
 #include "idealgas/train/train_job_kind.hpp"
 
 namespace idealgas::cli {
@@ -20,6 +23,24 @@ std::string shell_quote(const std::string& s) {
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
 }
+
+// Every argument is recorded (run.json's command, a sweep's job commands) and most are paths or values written into
+// JSON, which holds only UTF-8: one check here, before anything runs, refuses the others by name (escaped), with
+// their position and the option they follow.
+void require_utf8_arguments(int argc, char** argv) {
+  for (int k = 1; k < argc; ++k) {
+    const std::string arg = argv[k];
+    if (idealgas::is_utf8(arg)) continue;
+    const std::size_t eq = arg.find('=');
+    const std::string previous = k > 1 ? argv[k - 1] : "";
+    if (arg.rfind("--", 0) == 0 && eq != std::string::npos && idealgas::is_utf8(arg.substr(0, eq)))
+      idealgas::require_utf8(arg.substr(0, eq), arg.substr(eq + 1));  // --out=VALUE
+    else if (previous.rfind('-', 0) == 0 && previous.find('=') == std::string::npos && idealgas::is_utf8(previous))
+      idealgas::require_utf8(fmt::format("argument {} (after {})", k, previous), arg);  // --out VALUE
+    else
+      idealgas::require_utf8(fmt::format("argument {}", k), arg);
+  }
+}
 }  // namespace
 
 const std::string& invocation() { return g_invocation; }
@@ -31,16 +52,17 @@ JobKinds job_kinds() { return JobKinds{{&iso_job_kind(), &train::train_job_kind(
 }  // namespace idealgas::cli
 
 int main(int argc, char** argv) {
-#if !IDEALGAS_CLI_WITH_TORCH
   // Before the handlers: a signal caught here would be forgotten by the exec, so until then the default action
   // (exit 128 + signal, nothing written yet) stands, as it does while idealgas-torch loads LibTorch.
   try {
+    idealgas::cli::require_utf8_arguments(argc, argv);  // in idealgas-torch too: it can be run directly
+#if !IDEALGAS_CLI_WITH_TORCH
     idealgas::cli::run_torch_program_if_needed(argc, argv);  // returns unless the command needs LibTorch
+#endif
   } catch (const idealgas::Error& e) {
     std::fprintf(stderr, "idealgas: error: %s\n", e.what());
     return idealgas::cli::kExitBadInput;
   }
-#endif
   // Then at once: a signal during the CLI setup is reported like any other.
   idealgas::install_interrupt_handlers();
   CLI::App app{"idealgas: SGD on scale-invariant models as an ideal gas (theory, simulation, entropy, checks)"};

@@ -6,6 +6,7 @@
 #include "idealgas/analyse/paper_table4.hpp"
 #include "idealgas/analyse/sigma2_collapse.hpp"
 #include "idealgas/analyse/validation_checks.hpp"
+#include "idealgas/core/file_stem.hpp"
 
 namespace idealgas {
 
@@ -50,16 +51,10 @@ nlohmann::json compressibility_json(const AssembledGrid& g) {
 }  // namespace
 
 std::string grid_file_stem(const AssembledGrid& g) {
-  std::string stem = protocol_name(g.table.protocol);
-  if (!g.group.empty()) {
-    stem += "_";
-    for (char c : g.group) {
-      const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                        c == '=' || c == '-';
-      stem += keep ? c : '_';
-    }
-  }
-  return stem;
+  // The group is a value (any characters, any length): an injective, bounded encoding (core/file_stem.hpp).
+  constexpr std::string_view kGroupNameChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.=-_";
+  const std::string stem = protocol_name(g.table.protocol);
+  return g.group.empty() ? stem : stem + "_" + file_stem(g.group, kGroupNameChars);
 }
 
 nlohmann::json analyse_grid(const AssembledGrid& g, const GridAnalysisOptions& options) {

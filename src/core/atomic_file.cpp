@@ -3,8 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <algorithm>
 #include <string>
 
 #include <fcntl.h>
@@ -13,6 +12,8 @@
 #include <fmt/format.h>
 
 #include "idealgas/core/error.hpp"
+#include "idealgas/core/memory.hpp"
+#include "idealgas/core/regular_file.hpp"
 
 namespace idealgas {
 
@@ -52,13 +53,29 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
   }
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw IoError(fmt::format("cannot open {}: {}; check the path", path.string(), std::strerror(errno)));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw IoError(fmt::format("cannot read {}: I/O error", path.string()));
-  return ss.str();
+std::uint64_t max_binary_file_bytes() {
+  return std::max(kMaxTableBytes, static_cast<std::uint64_t>(physical_memory_bytes() / 2));
+}
+
+std::string read_file(const std::filesystem::path& path, std::uint64_t max_bytes) {
+  const RegularFile file(path.string(), RegularFile::Mode::read);
+  const auto too_large = [&](std::uint64_t size) {
+    return InputError(fmt::format("{} holds {} bytes, more than the {} bytes idealgas reads from such a file; it is "
+                                  "not a file idealgas wrote: move it away or pass the right file",
+                                  path.string(), size, max_bytes));
+  };
+  if (file.size_at_open() > max_bytes) throw too_large(file.size_at_open());
+  // Read to the end rather than to the size seen at open: the file may have grown since, and must still fit.
+  std::string contents(static_cast<std::size_t>(file.size_at_open()), '\0');
+  std::size_t done = file.read_some(contents.data(), contents.size(), 0);
+  contents.resize(done);
+  char chunk[1 << 16];
+  while (const std::size_t got = file.read_some(chunk, sizeof chunk, done)) {
+    if (done + got > max_bytes) throw too_large(done + got);
+    contents.append(chunk, got);
+    done += got;
+  }
+  return contents;
 }
 
 }  // namespace idealgas

@@ -22,7 +22,7 @@ void CheckpointWriter::write(const std::string& path, const CheckpointMagic& mag
 
 CheckpointReader::CheckpointReader(const std::string& path, const CheckpointMagic& magic, const std::string& kind,
                                    std::string remedy)
-    : file_(read_file(path)), path_(path), remedy_(std::move(remedy)) {
+    : file_(read_file(path, max_binary_file_bytes())), path_(path), remedy_(std::move(remedy)) {
   if (file_.size() < kHeaderBytes || std::memcmp(file_.data(), magic, sizeof(CheckpointMagic)) != 0)
     throw IoError(fmt::format("{} is not an idealgas {} checkpoint (bad magic); {}", path_, kind, remedy_));
   std::uint32_t stored;

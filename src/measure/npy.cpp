@@ -8,7 +8,7 @@
 
 #include "idealgas/core/atomic_file.hpp"
 #include "idealgas/core/error.hpp"
-#include "regular_file.hpp"
+#include "idealgas/core/regular_file.hpp"
 
 namespace idealgas {
 namespace {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "idealgas/core/error.hpp"
-#include "regular_file.hpp"
+#include "idealgas/core/regular_file.hpp"
 
 namespace idealgas {
 namespace {

@@ -93,8 +93,8 @@ ProgramResult run_program(const std::vector<std::string>& argv, const fs::path& 
     std::this_thread::sleep_for(kPollInterval);
   }
   result.exit_code = !result.timed_out && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.stdout_text = read_file(out_file);
-  result.stderr_text = read_file(err_file);
+  result.stdout_text = read_file(out_file, kMaxTableBytes);
+  result.stderr_text = read_file(err_file, kMaxTableBytes);
   return result;
 }
 

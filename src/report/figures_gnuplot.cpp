@@ -94,19 +94,35 @@ struct Range {
 
 bool drawable(double v, bool log) { return std::isfinite(v) && (!log || v > 0.0); }
 
-/// [lo, hi] padded; a single value gets a window around it. Empty: a default window.
+// gnuplot computes tics and log axes in doubles: past about 1e300 it overflows ("x axis range undefined or
+// overflow", a range printed as inf), and a window narrower than about 1e-12 of its magnitude is "empty". Ranges
+// are kept inside these bounds; a value outside them is clipped by the frame instead of failing the figure.
+constexpr double kGnuplotMaxMagnitude = 1e300;
+constexpr double kGnuplotMinLog = 1e-300;
+constexpr double kMinRelativeWidth = 1e-9;
+
+/// [lo, hi] padded; a single value (or values equal to 1e-9 of their size) gets a window around it. Empty: a
+/// default window. Every bound is finite and inside what gnuplot can draw, whatever the data (issue 18: 1e300 next
+/// to 1e-300, 1e16 next to 1e-16).
 Range padded(Range r, bool log, double given_min, double given_max) {
   if (r.empty()) r = log ? Range{1.0, 10.0} : Range{0.0, 1.0};
   if (log) {
+    r = {std::clamp(r.lo, kGnuplotMinLog, kGnuplotMaxMagnitude), std::clamp(r.hi, kGnuplotMinLog, kGnuplotMaxMagnitude)};
     double a = std::log10(r.lo), b = std::log10(r.hi);
-    const double span = b > a ? b - a : 0.5;
-    if (b <= a) a -= 0.25, b += 0.25;
-    r = {std::pow(10.0, a - kRangePadding * span), std::pow(10.0, b + kRangePadding * span)};
+    const double span = b - a > kMinRelativeWidth ? b - a : 0.5;
+    if (b - a <= kMinRelativeWidth) a -= 0.25, b += 0.25;
+    const double lo_exp = std::log10(kGnuplotMinLog), hi_exp = std::log10(kGnuplotMaxMagnitude);
+    r = {std::pow(10.0, std::max(lo_exp, a - kRangePadding * span)),
+         std::pow(10.0, std::min(hi_exp, b + kRangePadding * span))};
   } else {
-    double a = r.lo, b = r.hi;
-    const double span = b > a ? b - a : std::max(std::abs(a), 1.0) * 0.2;
-    if (b <= a) a -= 0.5 * span, b += 0.5 * span;
-    r = {a - kRangePadding * span, b + kRangePadding * span};
+    double a = std::clamp(r.lo, -kGnuplotMaxMagnitude, kGnuplotMaxMagnitude);
+    double b = std::clamp(r.hi, -kGnuplotMaxMagnitude, kGnuplotMaxMagnitude);
+    const double size = std::max({std::abs(a), std::abs(b), 1e-300});
+    const bool single = b - a <= kMinRelativeWidth * size;
+    const double span = single ? std::max(std::abs(a), 1.0) * 0.2 : b - a;  // finite: |a|, |b| <= 1e300
+    if (single) a -= 0.5 * span, b += 0.5 * span;
+    r = {std::max(-kGnuplotMaxMagnitude * 1.5, a - kRangePadding * span),
+         std::min(kGnuplotMaxMagnitude * 1.5, b + kRangePadding * span)};
   }
   if (std::isfinite(given_min)) r.lo = given_min;
   if (std::isfinite(given_max)) r.hi = given_max;
@@ -356,9 +372,16 @@ class ScriptWriter {
     if (std::isfinite(bar.min)) r.lo = bar.min;
     if (std::isfinite(bar.max)) r.hi = bar.max;
     if (r.empty()) r = {0.0, 1.0};
-    if (r.hi <= r.lo) {  // one value: a window around it
-      if (bar.scale == ColourScale::log) r = {r.lo / 2, r.hi * 2};
-      else r = {r.lo - 0.5, r.hi + 0.5};
+    if (bar.scale == ColourScale::log) {  // inside what gnuplot draws (padded()), values beyond drawn at the ends
+      r = {std::clamp(r.lo, kGnuplotMinLog, kGnuplotMaxMagnitude), std::clamp(r.hi, kGnuplotMinLog, kGnuplotMaxMagnitude)};
+      if (r.hi <= r.lo * (1.0 + kMinRelativeWidth)) r = {r.lo / 2, r.lo * 2};  // one value: a window around it
+    } else if (bar.scale == ColourScale::linear) {
+      r = {std::clamp(r.lo, -kGnuplotMaxMagnitude, kGnuplotMaxMagnitude),
+           std::clamp(r.hi, -kGnuplotMaxMagnitude, kGnuplotMaxMagnitude)};
+      const double size = std::max({std::abs(r.lo), std::abs(r.hi), 1.0});
+      if (r.hi - r.lo <= kMinRelativeWidth * size) r = {r.lo - 0.5 * size, r.lo + 0.5 * size};
+    } else if (r.hi <= r.lo) {
+      r = {r.lo - 0.5, r.hi + 0.5};
     }
     s_ << "set palette defined "
        << (bar.palette == Palette::diverging ? kDivergingPalette : kSequentialPalette) << "\n";
@@ -529,7 +552,7 @@ std::vector<RenderedImage> render_one(const Figure& figure, const std::vector<Im
                               last_line(run.stderr_text)));
   std::vector<RenderedImage> images;
   for (const GnuplotOutput& out : outputs)
-    images.push_back({figure.name + "." + image_format_extension(out.format), out.format, read_file(out.file)});
+    images.push_back({figure.name + "." + image_format_extension(out.format), out.format, read_file(out.file, kMaxTableBytes)});
   return images;
 }
 

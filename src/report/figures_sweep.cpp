@@ -8,6 +8,7 @@
 
 #include "idealgas/analyse/compressibility.hpp"
 #include "idealgas/analyse/validation_checks.hpp"
+#include "idealgas/core/file_stem.hpp"
 #include "idealgas/core/error.hpp"
 #include "grid_figure_parts.hpp"
 
@@ -305,14 +306,7 @@ Figure z_map(const AssembledGrid& g, const std::string& stem, const std::string&
 
 }  // namespace
 
-std::string figure_stem(const std::string& grid_name) {
-  std::string out;
-  for (char c : grid_name) {
-    const char lower = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-    out += ((lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9')) ? lower : '_';
-  }
-  return out;
-}
+std::string figure_stem(const std::string& grid_name) { return file_stem(grid_name, kPortableNameChars); }
 
 std::vector<Figure> sweep_grid_figures(const AssembledGrid& grid, const std::string& stem, const std::string& section) {
   return {fig2(grid, stem, section), fig13(grid, stem, section), z_map(grid, stem, section)};

@@ -213,7 +213,7 @@ SummaryCsv parse_summary_csv(const std::string& text, const std::string& source,
 }
 
 SummaryCsv read_summary_csv(const std::filesystem::path& file, long long d, double sigma2) {
-  return parse_summary_csv(read_file(file), file.string(), d, sigma2);
+  return parse_summary_csv(read_file(file, kMaxTableBytes), file.string(), d, sigma2);
 }
 
 }  // namespace idealgas

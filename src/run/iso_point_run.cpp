@@ -18,11 +18,8 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-/// Everything this job writes into its folder, removed by --restart.
-void remove_results(const fs::path& out) {
-  std::error_code ec;
-  for (const char* f : {"run.json", "checkpoint.bin", "summary.csv", "summary.json"}) fs::remove(out / f, ec);
-}
+/// Everything this job writes into its folder: what --restart removes, nothing else.
+OwnFiles own_files() { return {{"run.json", "checkpoint.bin", "summary.csv", "summary.json"}, {}}; }
 
 }  // namespace
 
@@ -35,14 +32,17 @@ IsoPointRunResult run_iso_point(const IsoPointRunOptions& o) {
   const auto start = Clock::now();
   RunFolderLock lock(o.out);
   remove_stale_temporaries(o.out);
-  const nlohmann::json old_record =
-      o.restart ? nlohmann::json::object() : check_run_record(o.out, config.point_result_relevant_json());
-  if (o.restart) remove_results(o.out);
-
-  nlohmann::json record = {{"job", kIsoPointJobName}, {"config", config.point_json()}, {"build", build_info()},
-                           {"seed", config.seed},     {"started", utc_now_iso8601()},  {"command", o.command_line}};
-  record["first_started"] = old_record.value("first_started", old_record.value("started", record["started"]));
-  write_file_atomically(o.out / "run.json", record.dump(2) + "\n");
+  nlohmann::json record;
+  {
+    const FolderRecordsLock records(o.out);  // from the check to run.json (a sweep may be writing config.toml)
+    const nlohmann::json old_record =
+        o.restart ? nlohmann::json::object() : check_run_record(o.out, config.point_result_relevant_json());
+    if (o.restart) remove_own_files(o.out, own_files(), "run.json", holds_own_run_record(o.out, kIsoPointJobName));
+    record = {{"job", kIsoPointJobName}, {"config", config.point_json()}, {"build", build_info()},
+              {"seed", config.seed},     {"started", utc_now_iso8601()},  {"command", o.command_line}};
+    record["first_started"] = old_record.value("first_started", old_record.value("started", record["started"]));
+    write_file_atomically(o.out / "run.json", record.dump(2) + "\n");
+  }
 
   const Protocol p = config.protocols.front();
   const IsoGrid grid = run_iso_grid(config, p, o.out / "checkpoint.bin", o.progress);

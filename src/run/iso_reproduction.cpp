@@ -10,6 +10,7 @@
 #include "idealgas/core/build_info.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/run_folder.hpp"
+#include "idealgas/report/html_report_iso.hpp"
 #include "idealgas/report/summary_csv.hpp"
 #include "idealgas/run/run_record.hpp"
 
@@ -20,11 +21,13 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-/// Everything this job writes into a folder, removed by --restart (nothing else is touched).
-void remove_results(const fs::path& out) {
-  std::error_code ec;
-  for (const char* p : {"lr", "elr", "sphere"}) fs::remove_all(out / p, ec);
-  for (const char* f : {"checks.json", "run.json", "report.html"}) fs::remove(out / f, ec);
+constexpr const char* kJobName = "reproduce iso";
+
+/// Everything this job (and `report` on its folder) writes into a folder: what --restart removes, nothing else.
+OwnFiles own_files() {
+  const OwnFiles protocol{{"checkpoint.bin", "summary.csv", "checks.json"}, {}};
+  return {{"checks.json", "run.json", "report.html"},
+          {{"lr", protocol}, {"elr", protocol}, {"sphere", protocol}, {report::kFiguresFolder, {{"*.png", "*.svg"}, {}}}}};
 }
 
 }  // namespace
@@ -35,17 +38,19 @@ IsoReproductionResult run_iso_reproduction(const IsoReproductionOptions& o) {
   const fs::path& out = o.out;
   RunFolderLock lock(out);
   remove_stale_temporaries(out);
-  nlohmann::json old_record =
-      o.restart ? nlohmann::json::object() : check_run_record(out, config.result_relevant_json());
-  if (o.restart) remove_results(out);
-
-  // The record names every protocol with results in the folder (earlier runs' and this run's).
-  nlohmann::json record = {{"job", "reproduce iso"},  {"config", config.to_json()},    {"build", build_info()},
-                           {"seed", config.seed},      {"started", utc_now_iso8601()}, {"command", o.command_line}};
-  record["first_started"] = old_record.value("first_started", old_record.value("started", record["started"]));
-  nlohmann::json results = old_record.value("results", nlohmann::json::object());
-  record["results"] = results;
-  write_file_atomically(out / "run.json", record.dump(2) + "\n");
+  nlohmann::json old_record, record, results;
+  {
+    const FolderRecordsLock records(out);  // from the check to run.json: no process finds the folder half-claimed
+    old_record = o.restart ? nlohmann::json::object() : check_run_record(out, config.result_relevant_json());
+    if (o.restart) remove_own_files(out, own_files(), "run.json", holds_own_run_record(out, kJobName));
+    // The record names every protocol with results in the folder (earlier runs' and this run's).
+    record = {{"job", kJobName},     {"config", config.to_json()},    {"build", build_info()},
+              {"seed", config.seed}, {"started", utc_now_iso8601()}, {"command", o.command_line}};
+    record["first_started"] = old_record.value("first_started", old_record.value("started", record["started"]));
+    results = old_record.value("results", nlohmann::json::object());
+    record["results"] = results;
+    write_file_atomically(out / "run.json", record.dump(2) + "\n");
+  }
 
   nlohmann::json checks = nlohmann::json::object();
   if (!o.restart && fs::exists(out / "checks.json")) checks = read_json_object(out / "checks.json");

@@ -27,6 +27,15 @@ nlohmann::json read_json_object(const fs::path& path, const std::string& hint) {
   return j;
 }
 
+bool holds_own_run_record(const fs::path& out, const std::string& job) {
+  try {
+    const nlohmann::json j = read_json_object(out / "run.json");
+    return j.value("job", nlohmann::json()) == job && j.contains("build");
+  } catch (const Error&) {
+    return false;  // missing, unreadable or not JSON: not a record of ours
+  }
+}
+
 nlohmann::json check_run_record(const fs::path& out, const nlohmann::json& now) {
   const fs::path record = out / "run.json";
   if (!fs::exists(record)) return nlohmann::json::object();

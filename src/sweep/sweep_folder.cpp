@@ -5,6 +5,8 @@
 #include "idealgas/core/atomic_file.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/run_folder.hpp"
+#include "idealgas/report/html_report_iso.hpp"
+#include "idealgas/sweep/folder_analysis.hpp"
 #include "idealgas/sweep/run_summary.hpp"
 
 namespace idealgas {
@@ -57,9 +59,34 @@ GridConfig read_sweep_grid(const fs::path& dir) {
   return GridConfig::from_toml_file(file.string());
 }
 
+int restart_sweep_folder(const fs::path& dir, const JobKinds& kinds) {
+  // A run folder holds the sweep's files (config.toml, job.log, failure.json) and its job's: simulate iso's
+  // (run/iso_point_run.cpp: run.json, checkpoint.bin, summary.csv, summary.json) or train's
+  // (train/training_run.cpp: checkpoint.bin, trace.csv, running.csv, summary.json, meta.json, config.toml).
+  const OwnFiles run{{kRunConfigFile, kRunLogFile, kRunFailureFile, kRunSummaryFile, "run.json", "checkpoint.bin",
+                      "summary.csv", "trace.csv", "running.csv", "meta.json"},
+                     {}};
+  const OwnFiles own{{kSweepGridFile, kSweepStatusFile, kSweepSummaryFile, kAnalysisFile, "report.html"},
+                     {{kSweepRunsFolder, {{}, {{"*", run}}}},
+                      {kAnalysisFolder, {{"*.csv"}, {}}},
+                      {report::kFiguresFolder, {{"*.png", "*.svg"}, {}}},
+                      {"slurm", {{"*.sh"}, {{"logs", {{"*.out"}, {}}}}}}}};
+  const FolderRecordsLock records(dir);
+  bool ours = false;
+  try {
+    const GridConfig grid = read_sweep_grid(dir);
+    kinds.find(grid.kind, grid.source);
+    ours = true;
+  } catch (const Error&) {
+    // no grid.toml, or one that is not a sweep's: nothing there is known to be idealgas's
+  }
+  return remove_own_files(dir, own, kSweepGridFile, ours);
+}
+
 void adopt_sweep_grid(const fs::path& dir, const GridConfig& grid, const std::vector<SweepConfiguration>& configurations,
                       const JobKinds& kinds) {
   const fs::path file = dir / kSweepGridFile;
+  const FolderRecordsLock records(dir);  // another shard may be adopting its grid at this very moment
   std::error_code ec;
   if (!fs::exists(file, ec)) {
     write_file_atomically(file, grid.text);
@@ -77,8 +104,8 @@ void adopt_sweep_grid(const fs::path& dir, const GridConfig& grid, const std::ve
         difference = fmt::format("configuration {} is {} there, {} here", k, before[k].label, configurations[k].label);
   }
   if (!difference.empty())
-    throw InputError(fmt::format("{} holds a sweep of another grid ({}); choose another --out, or remove the folder to "
-                                 "start over",
+    throw InputError(fmt::format("{} holds a sweep of another grid ({}); choose another --out, or pass --restart to "
+                                 "remove that sweep's results (only those) and start over",
                                  dir.string(), difference));
 }
 

@@ -53,7 +53,7 @@ std::string grid_title(const AssembledGrid& g) {
 
 /// Numeric columns of a CSV by name (a field that is not a number is NaN).
 std::map<std::string, std::vector<double>> numeric_columns(const fs::path& file) {
-  const std::vector<CsvRecord> records = split_csv(read_file(file), file.string());
+  const std::vector<CsvRecord> records = split_csv(read_file(file, kMaxTableBytes), file.string());
   std::map<std::string, std::vector<double>> out;
   if (records.empty()) return out;
   const std::vector<std::string>& header = records.front().fields;

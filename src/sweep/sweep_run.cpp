@@ -88,10 +88,14 @@ class SweepRunner {
     if (o_.program.empty()) throw InputError("the sweep needs the idealgas program to run its jobs");
     // Everything is validated before anything is written.
     configurations_ = expand_grid(o_.grid, kind_);
+    if (o_.restart && !o_.shard.whole())
+      throw InputError("--restart and --shard: other shards may be running in the folder; restart the whole grid "
+                       "(without --shard)");
     std::unique_ptr<RunFolderLock> folder_lock, shard_lock;
     if (o_.shard.whole()) {
       folder_lock = std::make_unique<RunFolderLock>(o_.out);
       remove_stale_temporaries(o_.out, false);
+      if (o_.restart) restart_sweep_folder(o_.out, o_.kinds);
     } else {
       folder_lock = std::make_unique<RunFolderLock>(o_.out, LockMode::shared);
       shard_lock = std::make_unique<RunFolderLock>(
@@ -103,6 +107,10 @@ class SweepRunner {
     start_ = Clock::now();
     for (const SweepConfiguration& c : configurations_) {
       if (!o_.shard.contains(c.index)) continue;
+      if (interrupt_requested())  // one status read per configuration: a minute for 10^6 of them
+        throw Interrupted(fmt::format("{} received while reading the runs' states; nothing started, run the same "
+                                      "command again to resume",
+                                      interrupt_signal_name()));
       ++result_.total;
       const ConfigurationStatus s = configuration_status(run_folder(o_.out, c.id));
       if (s.state == RunState::done || s.state == RunState::diverged) {
@@ -186,8 +194,12 @@ class SweepRunner {
     const fs::path dir = run_folder(o_.out, c.id);
     const fs::path config = dir / kRunConfigFile;
     std::error_code ec;
-    if (!fs::exists(config, ec) || read_file(config) != c.job.config_toml) write_file_atomically(config, c.job.config_toml);
-    fs::remove(dir / kRunFailureFile, ec);
+    {
+      const FolderRecordsLock records(dir);  // a sweep of another shard count may launch the same configuration
+      if (!fs::exists(config, ec) || read_file(config) != c.job.config_toml)
+        write_file_atomically(config, c.job.config_toml);
+      fs::remove(dir / kRunFailureFile, ec);
+    }
     Running job;
     job.configuration = &c;
     job.command = kind_.command(config, dir, threads_);
@@ -250,7 +262,11 @@ class SweepRunner {
                                     {"program", o_.program},
                                     {"command", job.command},
                                     {"time", utc_now_iso8601()}};
-    write_file_atomically(run_folder(o_.out, c.id) / kRunFailureFile, failure.dump(2) + "\n");
+    {
+      const fs::path dir = run_folder(o_.out, c.id);
+      const FolderRecordsLock records(dir);
+      write_file_atomically(dir / kRunFailureFile, failure.dump(2) + "\n");
+    }
     counts_.add(RunState::failed);
     ++result_.finished_now;
     result_.failures.push_back(fmt::format("{} {} ({}): {}", c.index, c.id, c.label, reason));

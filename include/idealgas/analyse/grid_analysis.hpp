@@ -19,7 +19,8 @@ struct GridAnalysisOptions {
 
 nlohmann::json analyse_grid(const AssembledGrid& grid, const GridAnalysisOptions& options = {});
 
-/// A short name for the grid's files: "lr", "elr_width=8", ... ([A-Za-z0-9._=-] only).
+/// A short name for the grid's files: "lr", "elr_width=8", ... ([A-Za-z0-9._=-] and '~' only, bounded, distinct
+/// for distinct groups: core/file_stem.hpp).
 std::string grid_file_stem(const AssembledGrid& grid);
 
 }  // namespace idealgas

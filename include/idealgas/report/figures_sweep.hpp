@@ -26,7 +26,8 @@ struct LearningCurve {
   std::vector<double> iteration, loss, radius, tr_sigma, grad_norm_sq;  // [n] each; NaN where not measured
 };
 
-/// A figure-file-safe form of a grid's name: lower case, [a-z0-9_] only.
+/// A figure-file-safe form of a grid's name: [a-z0-9_] and '~' only, at most kFileStemMax characters, distinct for
+/// distinct names (core/file_stem.hpp).
 std::string figure_stem(const std::string& grid_name);
 
 /// fig2, fig13 and z_map of one grid; `stem` names the files (figure_stem), `section` the page section.

@@ -19,6 +19,10 @@ std::string utc_now_iso8601();
 nlohmann::json read_json_object(const std::filesystem::path& path,
                                 const std::string& hint = "delete it or pass --restart");
 
+/// True if `out`/run.json is a record idealgas wrote for `job` ("reproduce iso", "simulate iso"): a JSON object with
+/// that "job" and a "build". What --restart requires before it removes anything (core/run_folder.hpp).
+bool holds_own_run_record(const std::filesystem::path& out, const std::string& job);
+
 /// Checks `out`/run.json (if any) against this run: its "config" restricted to the keys of `result_relevant` (the
 /// settings that change a number; threads and the like are left out by the caller) must equal `result_relevant`.
 /// Throws InputError listing every differing key and the way out (another folder, or --restart) otherwise.

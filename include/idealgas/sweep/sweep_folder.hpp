@@ -53,6 +53,11 @@ ConfigurationStatus configuration_status(const std::filesystem::path& run_dir);
 /// A sweep folder's grid: DIR/grid.toml parsed. InputError if DIR is not a sweep folder.
 GridConfig read_sweep_grid(const std::filesystem::path& dir);
 
+/// --restart of a sweep: removes what sweeps, their jobs, analyze and report write in DIR (core/run_folder.hpp
+/// remove_own_files), and nothing else; refuses, naming the file, when DIR holds anything else where it would
+/// remove, or has no grid.toml of a sweep. Call while holding DIR's exclusive lock. Returns the entries removed.
+int restart_sweep_folder(const std::filesystem::path& dir, const JobKinds& kinds);
+
 /// Adopts `grid` for DIR: writes DIR/grid.toml if the folder has none, otherwise requires the folder's grid to
 /// expand to the same configurations (ids in order), else InputError naming the first difference and the way out.
 void adopt_sweep_grid(const std::filesystem::path& dir, const GridConfig& grid,

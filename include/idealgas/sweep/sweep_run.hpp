@@ -33,6 +33,7 @@ struct SweepOptions {
   int jobs = 1;                // workers (subprocesses at once), >= 1
   Shard shard;                 // the share of the grid to run
   std::string program;         // the idealgas executable each job runs
+  bool restart = false;        // remove the folder's sweep results first (restart_sweep_folder); whole grids only
   std::function<void(const SweepProgress&)> progress;  // on every event and about once a second; may be empty
 };
 

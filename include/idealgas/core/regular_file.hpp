@@ -1,7 +1,8 @@
-// Private to the measure/ sources: a file descriptor on a regular file, opened once. Opening never waits: a FIFO
-// without a writer, a device, a socket or a directory is refused with an InputError naming the path and what it
-// is (idealgas reads its inputs with random access, which only a regular file gives). Reads and writes at an
-// offset retry on EINTR and name the file in IoError messages.
+// A file descriptor on a regular file, opened once: every input idealgas reads goes through it (.npy arrays, run
+// folder records, configs, checkpoints; read_file in atomic_file.hpp). Opening never waits: a FIFO without a
+// writer, a device (a link to /dev/zero), a socket or a directory is refused with an InputError naming the path and
+// what it is (a FIFO would block a reader for ever, a device can grow without end, and random access needs a
+// regular file). Reads and writes at an offset retry on EINTR and name the file in IoError messages.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +24,8 @@ class RegularFile {
   /// Size when opened (the file may grow or shrink later; reads then fail cleanly).
   std::uint64_t size_at_open() const { return size_; }
 
-  /// Reads exactly n bytes at `offset`; IoError "truncated ... (ends inside the <what>)" at end of file.
+  /// Reads exactly n bytes at `offset`; IoError "truncated .npy file (ends inside the <what>)" at end of file (the
+  /// .npy readers are its only callers).
   void read_exact(void* dst, std::size_t n, std::uint64_t offset, const char* what) const;
   /// Reads up to n bytes at `offset`, fewer only at end of file; returns the count.
   std::size_t read_some(void* dst, std::size_t n, std::uint64_t offset) const;

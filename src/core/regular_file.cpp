@@ -1,4 +1,4 @@
-#include "regular_file.hpp"
+#include "idealgas/core/regular_file.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -41,7 +41,7 @@ RegularFile::RegularFile(const std::string& path, Mode mode) : path_(path) {
   if (fd_ < 0) {
     const int err = errno;
     if (err == ENXIO)  // a FIFO opened for writing without a reader, or a socket
-      throw InputError(fmt::format("{} is not a regular file (a FIFO or socket); expected an .npy file", path));
+      throw InputError(fmt::format("{} is not a regular file (a FIFO or socket); give a regular file", path));
     throw IoError(fmt::format("cannot open {}{}: {}; check the path and its permissions", path,
                               mode == Mode::read ? "" : " for writing", std::strerror(err)));
   }
@@ -53,8 +53,8 @@ RegularFile::RegularFile(const std::string& path, Mode mode) : path_(path) {
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd_);
-    throw InputError(fmt::format("{} is {}, not a regular file; idealgas reads .npy files with random access: "
-                                 "save the array to a regular file (numpy.save) and pass that",
+    throw InputError(fmt::format("{} is {}, not a regular file; idealgas reads its inputs only from regular files "
+                                 "(copy or save the data to one and pass that)",
                                  path, kind_of(st.st_mode)));
   }
   size_ = static_cast<std::uint64_t>(st.st_size);
