@@ -36,6 +36,10 @@ import idealgas
 venv = sys.argv[1]
 assert idealgas.__file__.startswith(venv + "/"), f"imported {idealgas.__file__}, not the venv's package"
 assert "torch" not in sys.modules, "import idealgas loaded torch"
+from pathlib import Path
+package = Path(idealgas.__file__).parent
+missing = [f for f in ("monitor.py", "run_folder.py", "_core.pyi", "py.typed") if not (package / f).is_file()]
+assert not missing, f"the wheel lacks {missing}"
 print(f"installed idealgas {idealgas.__version__} at {idealgas.__file__}")
 PY
 

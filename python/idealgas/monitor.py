@@ -148,10 +148,16 @@ class Monitor:
                 f"queue_size = {self.queue_size} snapshots of d = {self.d} need {need / 2**30:.1f} GiB, more than "
                 f"half the memory ({memory / 2**30:.1f} GiB); lower queue_size")
         self.entropy_k, self.exclude_window = entropy_k, exclude_window
-        self.queue = _core.SnapshotQueue(self.queue_size, self.d, k=entropy_k, exclude_window=exclude_window)
+        # The snapshots: raw rows in a ring (what state_dict() saves), pushed into the entropy queue only when an
+        # estimate is asked for (the `queue` property). A push costs O(queue_size * d) (39 ms at d = 54,272 and
+        # 1000 rows, memory-bound), more than a small model's training steps between two snapshots; a row that
+        # leaves the ring before any estimate needs no push at all. The queue's estimate depends only on its rows,
+        # oldest first, so it is the same bits either way.
+        self._queue = _core.SnapshotQueue(self.queue_size, self.d, k=entropy_k, exclude_window=exclude_window)
         self._rows = torch.empty((self.queue_size, self.d), dtype=self._snapshot_dtype)  # raw rows by slot
         self._rows_head = 0  # slot of the oldest row once the ring is full
-        self._snapshots = 0  # rows pushed since the start of the run (checkpoints included)
+        self._snapshots = 0  # rows taken since the start of the run (checkpoints included)
+        self._pending = 0  # the newest rows of the ring not yet in the queue
 
         # Per-step records (index = step number from 0).
         self._radius_before: list = []  # |w_t|, the point where the step's gradient was taken
@@ -162,11 +168,13 @@ class Monitor:
         self._lr: list = []  # learning rate the step used
         # Log points of measure_full_gradient: (step, |grad L(w_hat)|^2 in unit-sphere units, full loss).
         self._full: list = []
-        self.seconds = 0.0  # time spent inside step() (the monitor's overhead), snapshots included
+        self.seconds = 0.0  # the monitor's overhead: time in step() and in pushing snapshots into the queue
 
         # The gradient (row 0) and the weights (row 1) in double, reused every step: a fresh 2 x d allocation per
         # step cost 0.3 ms at d = 54,272 (page faults), three times the sums themselves.
         self._buffer = torch.empty((2, self.d), dtype=torch.float64, device=self.params[0].device)
+        offsets = np.cumsum([0] + [p.numel() for p in self.params]).tolist()
+        self._views = [[self._buffer[row, a:b] for a, b in zip(offsets[:-1], offsets[1:])] for row in (0, 1)]
         with torch.no_grad():
             if protocol == "sphere":
                 self._scale_to(self.radius)
@@ -253,13 +261,9 @@ class Monitor:
     def _flat64(self, row: int, tensors) -> torch.Tensor:
         """The tensors as one float64 vector in row `row` of the buffer (float32 sums would blur the
         O(eta_eff^2) differences lambda_eff needs)."""
-        out = self._buffer[row]
-        offset = 0
-        for t in tensors:
-            n = t.numel()
-            out[offset:offset + n].copy_(t.detach().reshape(-1))
-            offset += n
-        return out
+        for view, t in zip(self._views[row], tensors):
+            view.copy_(t.detach().reshape(-1))
+        return self._buffer[row]
 
     def _norm_sq(self, tensors) -> float:
         """|w|^2 exactly as step() computes it, so that unchanged weights compare equal bit for bit."""
@@ -365,28 +369,44 @@ class Monitor:
         self._set_lr()
         if (step + 1) % self.snapshot_every == 0:
             with torch.no_grad():
-                snapshot = torch.cat([p.detach().reshape(-1) for p in self.params]).to(self._snapshot_dtype).cpu()
-                self._push(snapshot)
+                self._take_snapshot(self.params)
         self.seconds += time.perf_counter() - t0
 
-    def _push(self, row: torch.Tensor) -> None:
-        """A snapshot into the queue (first: it may refuse the row, and then nothing changes) and its raw row into
-        the ring that state_dict() saves."""
-        full = self.queue.size == self.queue_size
-        self.queue.push(row.numpy())
-        if full:  # the new row replaces the oldest
-            self._rows[self._rows_head].copy_(row)
+    def _take_snapshot(self, tensors) -> None:
+        """The tensors (the SI parameters) as the newest row of the ring, replacing the oldest when it is full."""
+        if self._snapshots < self.queue_size:  # filling: slots 0, 1, ... oldest first
+            slot = self._snapshots
+        else:
+            slot = self._rows_head
             self._rows_head = (self._rows_head + 1) % self.queue_size
-        else:  # filling: slots 0, 1, ... oldest first
-            self._rows[self.queue.size - 1].copy_(row)
+        offset = 0
+        for t in tensors:
+            n = t.numel()
+            self._rows[slot, offset:offset + n].copy_(t.detach().reshape(-1))
+            offset += n
         self._snapshots += 1
+        self._pending = min(self._pending + 1, self.queue_size)
 
     def _ordered_rows(self) -> torch.Tensor:
-        """The queue's raw rows, oldest first [queue.size, d]."""
-        size = self.queue.size
-        if size < self.queue_size:
-            return self._rows[:size].clone()
+        """The ring's raw rows, oldest first [min(snapshots, queue_size), d]."""
+        if self._snapshots < self.queue_size:
+            return self._rows[:self._snapshots].clone()
         return torch.cat([self._rows[self._rows_head:], self._rows[:self._rows_head]])
+
+    @property
+    def queue(self):
+        """The entropy queue (:class:`idealgas.SnapshotQueue`) holding the last ``queue_size`` snapshots, brought
+        up to date first: the snapshots taken since the last access are pushed now (at most ``queue_size``)."""
+        if self._pending:
+            t0 = time.perf_counter()
+            size = min(self._snapshots, self.queue_size)
+            first = size - self._pending  # ring position (oldest first) of the first row not yet pushed
+            for k in range(first, size):
+                slot = (self._rows_head + k) % self.queue_size if self._snapshots >= self.queue_size else k
+                self._queue.push(self._rows[slot].numpy())
+                self._pending -= 1
+            self.seconds += time.perf_counter() - t0
+        return self._queue
 
     def measure_full_gradient(self, chunk_losses: Iterable, *, independent_halves: bool = False) -> dict:
         """Measure ``|grad L(w_hat)|^2`` at the current weights (a log point) for sigma^2.
@@ -507,13 +527,13 @@ class Monitor:
                 f"load_state_dict: the weights have |w|^2 = {w_sq!r}, the checkpoint's had {state['w_sq']!r}: load "
                 "the model's state_dict (and the optimizer's) before the monitor's")
         group_indices = self._check_optimizer(self.optimizer)  # its state may have been loaded meanwhile
-        queue = _core.SnapshotQueue(self.queue_size, self.d, k=self.entropy_k, exclude_window=self.exclude_window)
-        for row in rows:
-            queue.push(row.numpy())
-        self.queue = queue
+        # The rows go into a fresh queue when an estimate is asked for (the queue property).
+        self._queue = _core.SnapshotQueue(self.queue_size, self.d, k=self.entropy_k,
+                                          exclude_window=self.exclude_window)
         self._rows[:expected_rows].copy_(rows)
         self._rows_head = 0
         self._snapshots = state["snapshots"]
+        self._pending = expected_rows
         for name in self._SERIES:
             setattr(self, "_" + name, series[name])
         self._full = [dict(f) for f in state["full"]]

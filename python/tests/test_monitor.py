@@ -394,3 +394,29 @@ def test_measure_full_gradient_refuses_a_non_finite_loss():
         mon.measure_full_gradient([model.full_loss() + math.inf], independent_halves=False)
     assert mon.history()["full_step"].size == 0  # nothing recorded
     assert math.isfinite(mon.measure_full_gradient([model.full_loss()])["grad_norm_sq"])
+
+
+def test_the_queue_holds_the_last_snapshots_however_often_it_is_read():
+    # Snapshots reach the entropy queue when an estimate is asked for. Whether it is read after every snapshot,
+    # now and then, or only at the end, its estimate must equal idealgas.entropy() of the last queue_size
+    # snapshots, oldest first, bit for bit (SnapshotQueue's contract), here taken by hand from the weights.
+    for read_every in (1, 4, None):
+        model = IsoModel(5, [1.0, 2.0, -1.0, 0.5, 1.0], seed=11)
+        opt = torch.optim.SGD([model.w], lr=0.05, weight_decay=0.1)
+        mon = idealgas.Monitor([model.w], "lr", optimizer=opt, eta=0.05, lambda_=0.1, queue_size=6, snapshot_every=3)
+        rows = []
+        for step in range(40):
+            opt.zero_grad()
+            model.batch_loss().backward()
+            opt.step()
+            mon.step()
+            if (step + 1) % 3 == 0:
+                rows.append(model.w.detach().numpy().copy())
+                if read_every and len(rows) % read_every == 0 and len(rows) >= 2:
+                    assert mon.queue.size == min(len(rows), 6)
+        expected = idealgas.entropy(np.array(rows[-6:]))
+        got = mon.queue.estimate()
+        # Read only at the end, the 7 snapshots that left before were never pushed.
+        assert len(rows) == 13 and mon.queue.pushes == (6 if read_every is None else 13)
+        for key in ("spherical_entropy", "total_entropy", "se", "adjacent_nn_fraction"):
+            assert got[key] == expected[key], (read_every, key, got[key], expected[key])
