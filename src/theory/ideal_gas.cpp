@@ -110,6 +110,14 @@ RelaxationTimes relaxation_times(const ProtocolParams& p, double tr_sigma) {
   return t;
 }
 
+double measured_temperature(const ProtocolParams& protocol, double mean_r_sq, double sigma2) {
+  return 0.5 * protocol.eta_eff_at(mean_r_sq) * sigma2;
+}
+
+double compressibility_factor(const ProtocolParams& protocol, double r_sq, double pressure, double tr_sigma) {
+  return 2.0 * pressure * r_sq / (protocol.eta_eff_at(r_sq) * tr_sigma);
+}
+
 double gas_constant(long long d) { return 0.5 * static_cast<double>(require_dimension("--d", d) - 1); }
 
 StationaryInputs stationary_inputs(const ProtocolParams& protocol, long long d, double sigma2) {

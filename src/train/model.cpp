@@ -1,11 +1,15 @@
 #include "idealgas/train/model.hpp"
 
 #include <cstring>
+#include <set>
 
 #include <fmt/format.h>
 #include <torch/autograd.h>
+#include <torch/csrc/autograd/function.h>
 
 #include "idealgas/core/error.hpp"
+#include "idealgas/core/memory.hpp"
+#include "idealgas/train/isotropic_model.hpp"
 #include "idealgas/train/network.hpp"
 #include "idealgas/train/torchscript_model.hpp"
 
@@ -100,14 +104,65 @@ void Model::set_buffer_words(const std::vector<float>& words) {
     at::Tensor c = at::empty(b.sizes(), b.options().device(at::kCPU));
     const std::size_t bytes = static_cast<std::size_t>(c.numel()) * c.element_size();
     if (bytes > 0) std::memcpy(c.data_ptr(), words.data() + offset, bytes);
+    // Running means and variances are finite by construction: a NaN or infinity is a tampered or broken file, and
+    // would only surface later as NaN test metrics (eval mode).
+    if (c.is_floating_point() && !c.isfinite().all().item<bool>())
+      throw InputError(fmt::format("saved state holds a non-finite value in buffer {} of {} (BatchNorm statistics)",
+                                   &b - buffers_.data(), buffers_.size()));
     b.copy_(c);
     offset += bytes / sizeof(float);
   }
 }
 
+double activation_bytes_per_sample(Model& model, const at::Tensor& inputs) {
+  // Bytes of every tensor the autograd graph of one forward pass produces (each node's outputs, as the gradients it
+  // expects describe them): what the backward keeps alive, up to the few it frees early. Measured at two batch
+  // sizes, so that what does not grow with the batch (parameters, frozen parts) drops out.
+  const auto graph_bytes = [&](long long n) {
+    const at::Tensor out = model.forward(inputs.narrow(0, 0, n), BatchNormMode::train_no_track);
+    double bytes = static_cast<double>(out.numel()) * static_cast<double>(out.element_size());
+    std::vector<const torch::autograd::Node*> stack;
+    std::set<const torch::autograd::Node*> seen;
+    if (out.grad_fn()) stack.push_back(out.grad_fn().get());
+    while (!stack.empty()) {
+      const torch::autograd::Node* node = stack.back();
+      stack.pop_back();
+      if (!seen.insert(node).second) continue;
+      for (std::size_t i = 0; i < node->num_inputs(); ++i) {
+        const at::Tensor shape = node->input_metadata(i).zeros_like();  // tiny at this batch size
+        bytes += static_cast<double>(shape.numel()) * static_cast<double>(shape.element_size());
+      }
+      for (const torch::autograd::Edge& e : node->next_edges())
+        if (e.function) stack.push_back(e.function.get());
+    }
+    return bytes;
+  };
+  const long long n = inputs.size(0);
+  if (n < 4) return 0.0;
+  return std::max(0.0, (graph_bytes(4) - graph_bytes(2)) / 2.0);
+}
+
+void require_activations_fit(Model& model, const at::Tensor& train_x, long long batch_size, long long eval_chunk) {
+  // A training step holds the batch's activations and, during the backward, their gradients (2x); the full-batch
+  // metrics do the same per chunk of eval_chunk images. Share of the memory as for the weights (trainer.cpp).
+  constexpr double kBackwardFactor = 2.0, kMaxShare = 0.8;
+  const double physical = physical_memory_bytes();
+  if (physical <= 0.0) return;
+  const double per_sample = activation_bytes_per_sample(model, train_x);
+  const long long largest = std::max<long long>(batch_size, std::min<long long>(eval_chunk, train_x.size(0)));
+  const double need = kBackwardFactor * per_sample * static_cast<double>(largest);
+  if (need > kMaxShare * physical)
+    throw InputError(fmt::format("a forward/backward pass of {} images (train.batch_size {}, measure.eval_chunk {}) "
+                                 "needs ~{:.3g} GB of activations ({:.3g} kB per image, measured), more than {:.0f} % "
+                                 "of this machine's {:.1f} GB; lower train.batch_size or measure.eval_chunk",
+                                 largest, batch_size, eval_chunk, need / 1e9, per_sample / 1e3, 100 * kMaxShare,
+                                 physical / 1e9));
+}
+
 std::unique_ptr<Model> make_model(const NetworkSpec& spec, std::uint64_t init_key, std::uint64_t head_key,
                                   at::Device device) {
   if (spec.arch == Architecture::torchscript) return std::make_unique<TorchScriptModel>(spec, device);
+  if (spec.arch == Architecture::isotropic) return std::make_unique<IsotropicModel>(spec, init_key, device);
   return std::make_unique<Network>(spec, init_key, head_key, device);
 }
 

@@ -17,6 +17,8 @@ namespace {
 constexpr double kAdjacentWarning = 0.5;
 // The window should be at least this many radial relaxation times long, and start after this many.
 constexpr double kWindowRelaxations = 5.0, kStartRelaxations = 3.0;
+// The paper's stationary entropy: the mean over the last 30 log points (docs/paper-setup.md §2).
+constexpr std::size_t kPaperEntropyLogPoints = 30;
 
 nlohmann::json series_json(const SeriesStats& s, long long block) {
   return {{"mean", s.mean},
@@ -63,7 +65,7 @@ nlohmann::json stationary_summary(const TrainConfig& c, long long d, const RunSt
     if (l.iteration <= window_start) continue;
     g_at_logs.push_back(l.grad_norm_sq_unit);
     full_loss.push_back(l.train_loss);
-    train_acc.push_back(l.train_accuracy);
+    if (std::isfinite(l.train_accuracy)) train_acc.push_back(l.train_accuracy);  // none for the isotropic model
     if (std::isfinite(l.test_loss)) {
       test_loss.push_back(l.test_loss);
       test_acc.push_back(l.test_accuracy);
@@ -81,98 +83,182 @@ nlohmann::json stationary_summary(const TrainConfig& c, long long d, const RunSt
   out["U_se"] = loss.se;
   out["U_full_batch"] = u_full.mean;
   out["U_full_batch_se"] = u_full.se;
-  out["train_accuracy"] = series_stats(train_acc).mean;
+  out["train_accuracy"] = train_acc.empty() ? kNaN : series_stats(train_acc).mean;
   out["test_loss"] = test_loss.empty() ? kNaN : series_stats(test_loss).mean;
   out["test_accuracy"] = test_acc.empty() ? kNaN : series_stats(test_acc).mean;
   out["r_mean"] = r.mean;
   out["r_se"] = r.se;
   out["r_sq_mean"] = r_sq.mean;
+  out["r_sq_se"] = r_sq.se;
   out["grad_sq_unit_mean"] = x.mean;  // X = Tr Sigma + G
   out["grad_sq_unit_se"] = x.se;
   out["grad_norm_sq"] = g.mean;
   out["grad_norm_sq_se"] = g.se;
-  const double tr_sigma = x.mean - (g_at_logs.empty() ? kNaN : g.mean);
-  const double tr_sigma_se = std::hypot(x.se, g_at_logs.size() >= 2 ? g.se : kNaN);
-  const double dm1 = static_cast<double>(d - 1);
-  out["tr_sigma"] = tr_sigma;
-  out["tr_sigma_se"] = tr_sigma_se;
-  out["sigma2"] = tr_sigma / dm1;
-  out["sigma2_se"] = tr_sigma_se / dm1;
+
+  // Two estimates of Tr Sigma(w_hat). The steps' own: X - G (the same steps that set the radius, so a radius
+  // predicted from it agrees with the measured one by the norm identity, whatever the physics). The fresh batches':
+  // an independent measurement at the log points. The physics (T, Z, the noise-only radius) uses the fresh one where
+  // the run measured it (measure.fresh_batches > 0), else the steps'.
+  const double tr_steps = x.mean - (g_at_logs.empty() ? kNaN : g.mean);
+  const double tr_steps_se = std::hypot(x.se, g_at_logs.size() >= 2 ? g.se : kNaN);
+  out["tr_sigma_steps"] = tr_steps;
+  out["tr_sigma_steps_se"] = tr_steps_se;
+  double tr_sigma = tr_steps, tr_sigma_se = tr_steps_se;
+  std::string tr_source = "steps";
   if (!fresh.empty()) {
     const SeriesStats f = series_stats(fresh);
     out["tr_sigma_fresh"] = f.mean;
     out["tr_sigma_fresh_se"] = f.se;
+    out["tr_sigma_fresh_log_points"] = fresh.size();
+    tr_sigma = f.mean;
+    tr_sigma_se = f.se;
+    tr_source = "fresh_batches";
+    // BatchNorm normalises with the batch's own statistics, so a batch gradient and a fresh batch's differ by a
+    // batch-size term the isotropic model does not have: the two estimators' ratio measures it.
+    const auto [ratio_m1, ratio_se] = relative_error(tr_steps, tr_steps_se, f.mean, f.se);
+    out["tr_sigma_steps_over_fresh"] = 1.0 + ratio_m1;
+    out["tr_sigma_steps_over_fresh_se"] = ratio_se;
   }
+  const double dm1 = static_cast<double>(d - 1);
+  out["tr_sigma"] = tr_sigma;
+  out["tr_sigma_se"] = tr_sigma_se;
+  out["tr_sigma_source"] = tr_source;
+  out["sigma2"] = tr_sigma / dm1;
+  out["sigma2_se"] = tr_sigma_se / dm1;
+  const bool noise_ok = tr_sigma > 0.0 && std::isfinite(tr_sigma);
+  if (!noise_ok)
+    flags.push_back(fmt::format("Tr Sigma = {} ({}) is not a positive number: no temperature, Z or predictions",
+                                tr_sigma, tr_source));
+  const bool sphere = p.kind == Protocol::fixed_sphere;
+  // The state variables (docs/theory.md §3): V = E[r^2]/2 (sphere: r^2/2), P = lambda (sphere: the measured
+  // lambda_eff), T = eta_eff sigma2 / 2 at the state's own eta_eff (theory::measured_temperature: one T).
+  const SeriesStats le = sphere ? series_stats(s.lambda_eff.means) : SeriesStats{};
+  const double r_sq_state = sphere ? p.radius * p.radius : r_sq.mean;
+  const double r_sq_rel_se = sphere ? 0.0 : r_sq.se / r_sq.mean;
+  const double P = sphere ? le.mean : p.lambda, P_rel_se = sphere ? le.se / le.mean : 0.0;
+  const double tr_rel_se = tr_sigma_se / tr_sigma;
+  double T = kNaN, T_se = kNaN, Z = kNaN, Z_se = kNaN;
+  if (noise_ok) {
+    T = theory::measured_temperature(p, r_sq_state, tr_sigma / dm1);
+    // Fixed LR: T ~ sigma2 / E[r^2]; ELR and sphere: T ~ sigma2.
+    T_se = T * std::hypot(tr_rel_se, p.kind == Protocol::fixed_lr ? r_sq_rel_se : 0.0);
+    Z = theory::compressibility_factor(p, r_sq_state, P, tr_sigma);
+    // Z ~ P r^2 / (eta_eff Tr Sigma): fixed LR r^4 (eta_eff = eta / r^2), ELR r^2, sphere lambda_eff.
+    Z_se = Z * std::hypot(p.kind == Protocol::fixed_lr ? 2.0 * r_sq_rel_se : r_sq_rel_se, P_rel_se, tr_rel_se);
+  }
+  out["T"] = T;
+  out["T_se"] = T_se;
+  out["P"] = P;
+  out["V"] = 0.5 * r_sq_state;
+  out["V_se"] = 0.5 * (sphere ? 0.0 : r_sq.se);
+  out["Z"] = Z;
+  out["Z_se"] = Z_se;
+  const double G = g_at_logs.empty() ? kNaN : g.mean;
+  out["grad_share"] = G / tr_sigma;  // G / Tr Sigma: Z - 1 to first order (App. H)
+  out["grad_share_se"] = std::abs(G / tr_sigma) * std::hypot(g.se / G, tr_rel_se);
 
-  // Predictions from the measured noise (NaN when it is not a positive number).
-  double T = kNaN, r_sde = kNaN, r_discrete = kNaN, lambda_eff_sde = kNaN, lambda_eff_discrete = kNaN;
-  if (tr_sigma > 0.0 && std::isfinite(tr_sigma) && std::isfinite(g.mean)) {
+  // Predictions: from the noise alone (SDE, the ideal gas: Z = 1), with the full gradient (App. H and the exact
+  // one-step identity, Z = Z_one_step), and, for the stationarity check, from the steps' own X.
+  double T_sde = kNaN, r_sde = kNaN, r_discrete = kNaN, r_one_step = kNaN, lambda_eff_sde = kNaN,
+         lambda_eff_discrete = kNaN, lambda_eff_one_step = kNaN, Z_one_step = kNaN;
+  double identity = kNaN;  // one-step prediction from the steps' X: r^2 (lr, elr) or lambda_eff (sphere)
+  double identity_slope = kNaN;  // its derivative in X, for the paired standard error
+  if (noise_ok && std::isfinite(G)) {
     theory::StationaryInputs in = theory::stationary_inputs(p, d, tr_sigma / dm1);
-    in.grad_norm_sq = g.mean;
+    in.grad_norm_sq = G;
     // Hyperparameters that are valid but outside what the closed forms represent (a temperature below the
     // smallest normal double) leave the run's measurements standing: no predictions, and a flag saying why.
     try {
       const theory::StationaryState th = theory::stationary_state(p.kind, in);
-      T = th.T;
+      T_sde = th.T;
       r_sde = th.r;
       r_discrete = th.r_discrete;
+      r_one_step = th.r_one_step;
       lambda_eff_sde = th.lambda_eff;
       lambda_eff_discrete = th.lambda_eff_discrete;
+      lambda_eff_one_step = th.lambda_eff_one_step;
+      Z_one_step = sphere ? theory::compressibility_factor(p, r_sq_state, lambda_eff_one_step, tr_sigma)
+                          : theory::compressibility_factor(p, r_one_step * r_one_step, p.lambda, tr_sigma);
+      // The stationarity check's prediction: the one-step identity at the steps' X = (Tr Sigma_steps + G).
+      const auto one_step_at = [&](double x_value) {
+        theory::StationaryInputs at = theory::stationary_inputs(p, d, (x_value - G) / dm1);
+        at.grad_norm_sq = G;
+        const theory::StationaryState t = theory::stationary_state(p.kind, at);
+        return sphere ? t.lambda_eff_one_step : t.r_one_step * t.r_one_step;
+      };
+      if (tr_steps > 0.0) {
+        constexpr double kStep = 1e-4;  // relative step of the numerical derivative (smooth in X)
+        identity = one_step_at(x.mean);
+        identity_slope = (one_step_at(x.mean * (1 + kStep)) - one_step_at(x.mean * (1 - kStep))) / (2 * kStep * x.mean);
+      }
     } catch (const InputError& e) {
-      flags.push_back(fmt::format("no temperature or predictions: {}", e.what()));
+      flags.push_back(fmt::format("no predictions: {}", e.what()));
     }
-  } else {
-    flags.push_back(fmt::format("Tr Sigma = {} is not a positive number: no temperature or predictions", tr_sigma));
   }
   if (p.kind == Protocol::fixed_lr && p.eta * p.lambda >= 1.0)
     flags.push_back(fmt::format("eta * lambda = {:.4g} >= 1: each step's weight decay factor 1 - eta lambda zeroes or "
                                 "flips the weights; the closed forms assume eta lambda << 1",
                                 p.eta * p.lambda));
-  out["T"] = T;
-  out["T_se"] = std::isfinite(T) ? T * tr_sigma_se / tr_sigma * (p.kind == Protocol::fixed_lr ? 0.5 : 1.0) : kNaN;
-  if (p.kind != Protocol::fixed_sphere) {
-    // r_discrete ~ X^(1/4) (fixed LR) or X^(1/2) (fixed ELR): its SE from X's.
-    const double power = p.kind == Protocol::fixed_lr ? 0.25 : 0.5;
-    const double r_discrete_se = r_discrete * power * x.se / x.mean;
+  out["T_sde"] = T_sde;  // the closed form at the SDE radius (fixed LR: sqrt(eta lambda sigma2 / (2(d-1))))
+  out["Z_one_step"] = Z_one_step;
+  // Z_one_step ~ (Tr Sigma + G) / Tr Sigma: its SE from G's and Tr Sigma's.
+  out["Z_one_step_se"] = std::abs(Z_one_step - 1.0) * std::hypot(g.se / G, tr_rel_se);
+
+  // V1 as two checks (docs/train.md): the stationarity of the radius (measured against the one-step identity at the
+  // same steps' X: true in any stationary window, so it can only fail while the radius still relaxes) and the
+  // physics (measured against the prediction from the noise alone, i.e. Z = 1). The first's SE pairs measurement
+  // and prediction block by block (they share the steps' noise).
+  std::vector<double> paired;
+  const std::vector<double>& measured_blocks = sphere ? s.lambda_eff.means : s.radius_sq.means;
+  for (std::size_t b = 0; b < measured_blocks.size() && b < s.grad_sq_unit.means.size(); ++b)
+    paired.push_back(measured_blocks[b] - identity_slope * s.grad_sq_unit.means[b]);
+  const double paired_se = std::isfinite(identity_slope) ? series_stats(paired).se : kNaN;
+  if (!sphere) {
+    const double r_discrete_se = r_discrete * (p.kind == Protocol::fixed_lr ? 0.25 : 0.5) * x.se / x.mean;
     out["r_sde"] = r_sde;
     out["r_discrete"] = r_discrete;
     out["r_discrete_se"] = r_discrete_se;
+    out["r_one_step"] = r_one_step;
     const auto [err, err_se] = relative_error(r.mean, r.se, r_discrete, r_discrete_se);
     out["r_rel_err_discrete"] = err;
     out["r_rel_err_discrete_se"] = err_se;
-    // Radial relaxation time (linearised radius SDE, docs/theory.md §2): 1/(4 eta lambda) or 1/(2 eta_eff^2 X).
-    const double tau_r = p.kind == Protocol::fixed_lr ? 1.0 / (4.0 * p.eta * p.lambda)
-                                                      : 1.0 / (2.0 * p.eta_eff * p.eta_eff * x.mean);
+    // Stationarity: E[r^2] against the identity's r^2 (relative error on r: half of r^2's).
+    out["stationarity_rel_err"] = 0.5 * (r_sq.mean / identity - 1.0);
+    out["stationarity_rel_err_se"] = 0.5 * paired_se / identity;
+    // Physics: r against the SDE radius from the noise alone (Z = 1 <=> r = r_sde).
+    const double r_sde_se = r_sde * (p.kind == Protocol::fixed_lr ? 0.25 : 0.5) * tr_rel_se;
+    const auto [phys, phys_se] = relative_error(r.mean, r.se, r_sde, r_sde_se);
+    out["physics_rel_err"] = phys;
+    out["physics_rel_err_se"] = phys_se;
+    // Radial relaxation time of the linearised radius dynamics (theory::relaxation_times, the one definition).
+    const double tau_r = theory::relaxation_times(p, noise_ok ? tr_sigma : tr_steps).radial;
     out["radial_relaxation_iterations"] = tau_r;
     const double window = static_cast<double>(c.run.iterations - window_start);
-    if (window < kWindowRelaxations * tau_r)
+    out["window_over_radial_relaxation"] = window / tau_r;
+    if (!(window >= kWindowRelaxations * tau_r))
       flags.push_back(fmt::format("the window ({} iterations) is shorter than {} radial relaxation times ({:.3g} "
                                   "iterations each): r and its SE are not reliable",
                                   window, kWindowRelaxations, tau_r));
-    if (static_cast<double>(window_start) < kStartRelaxations * tau_r)
+    if (!(static_cast<double>(window_start) >= kStartRelaxations * tau_r))
       flags.push_back(fmt::format("the window starts at iteration {}, before {} radial relaxation times ({:.3g} "
                                   "iterations each): the radius may still be relaxing",
                                   window_start, kStartRelaxations, tau_r));
   } else {
-    out["r_sde"] = out["r_discrete"] = p.radius;  // the sphere keeps its radius
-    const SeriesStats le = series_stats(s.lambda_eff.means);
+    out["r_sde"] = out["r_discrete"] = out["r_one_step"] = p.radius;  // the sphere keeps its radius
     out["lambda_eff"] = le.mean;
     out["lambda_eff_se"] = le.se;
     out["lambda_eff_sde"] = lambda_eff_sde;
     out["lambda_eff_discrete"] = lambda_eff_discrete;
+    out["lambda_eff_one_step"] = lambda_eff_one_step;
     const double pred_se = lambda_eff_discrete * x.se / x.mean;  // lambda_eff_discrete ~ X
     out["lambda_eff_discrete_se"] = pred_se;
-    // Measurement and prediction come from the same steps (per step, lambda_eff ~ eta_eff X_t / (2 r^2) to first
-    // order), so their noise is shared: the SE of the relative error is that of the paired per-block difference
-    // lambda_eff_b - eta_eff X_b / (2 r^2), not the two SEs combined as if independent.
-    std::vector<double> diff;
-    const double per_x = p.eta_eff / (2.0 * p.radius * p.radius);
-    for (std::size_t b = 0; b < s.lambda_eff.means.size() && b < s.grad_sq_unit.means.size(); ++b)
-      diff.push_back(s.lambda_eff.means[b] - per_x * s.grad_sq_unit.means[b]);
-    const SeriesStats paired = series_stats(diff);
-    const double scale = per_x * x.mean;  // = the discrete prediction with G + Tr Sigma = X
     out["lambda_eff_rel_err_discrete"] = le.mean / lambda_eff_discrete - 1.0;
-    out["lambda_eff_rel_err_discrete_se"] = paired.se / scale;
+    out["lambda_eff_rel_err_discrete_se"] = paired_se / identity;
+    out["stationarity_rel_err"] = le.mean / identity - 1.0;
+    out["stationarity_rel_err_se"] = paired_se / identity;
+    const auto [phys, phys_se] = relative_error(le.mean, le.se, lambda_eff_sde, lambda_eff_sde * tr_rel_se);
+    out["physics_rel_err"] = phys;
+    out["physics_rel_err_se"] = phys_se;
     out["series_lambda_eff"] = series_json(le, block);
     if (!le.reliable) flags.push_back("lambda_eff: " + le.reason);
   }
@@ -185,15 +271,31 @@ nlohmann::json stationary_summary(const TrainConfig& c, long long d, const RunSt
   if (!x.reliable) flags.push_back("|w|^2 |g|^2: " + x.reason);
 
   // Entropy: the paper's queue and the decorrelated one, side by side.
+  // S_sphere, S: the final paper-convention queue. S_sphere_logs, S_logs: the paper's own convention, the mean of the
+  // estimates at the last kPaperEntropyLogPoints log points (their queues overlap, so the SE over them is a floor).
   out["S_sphere"] = kNaN;
   out["S_sphere_se"] = kNaN;
   out["S"] = kNaN;
+  out["S_se"] = kNaN;
   out["adjacent_nn_fraction"] = kNaN;
+  std::vector<double> s_sphere_logs, s_total_logs;
+  for (auto l = s.logs.rbegin(); l != s.logs.rend() && s_sphere_logs.size() < kPaperEntropyLogPoints; ++l)
+    if (std::isfinite(l->entropy_sphere) && std::isfinite(l->entropy_total)) {
+      s_sphere_logs.push_back(l->entropy_sphere);
+      s_total_logs.push_back(l->entropy_total);
+    }
+  const SeriesStats s_sphere_logs_stats = series_stats(s_sphere_logs), s_total_logs_stats = series_stats(s_total_logs);
+  out["S_sphere_logs"] = s_sphere_logs.empty() ? kNaN : s_sphere_logs_stats.mean;
+  out["S_sphere_logs_se"] = s_sphere_logs_stats.se;
+  out["S_logs"] = s_total_logs.empty() ? kNaN : s_total_logs_stats.mean;
+  out["S_logs_se"] = s_total_logs_stats.se;
+  out["S_logs_points"] = s_sphere_logs.size();
   if (entropy.paper) {
     const EntropyEstimate& e = *entropy.paper;
     out["S_sphere"] = e.spherical_entropy;
     out["S_sphere_se"] = e.se;
     out["S"] = e.total_entropy;
+    out["S_se"] = e.total_se;
     out["adjacent_nn_fraction"] = e.adjacent_nn_fraction;
     out["entropy_paper"] = entropy_json(e);
     out["entropy_paper"]["stride"] = c.measure.queue_stride;

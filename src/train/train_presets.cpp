@@ -133,6 +133,46 @@ std::vector<Preset> build() {
   out.push_back({"fmnist-convnet-k4-sphere",
                  "Fashion-MNIST ConvNet k=4, fixed sphere (eta_eff 0.005, r 1), 8000 steps: minutes on one core",
                  fmnist_convnet_k4("[protocol]\nname = \"sphere\"\neta_eff = 0.005\nradius = 1.0\n")});
+  // The network whose answer is known (docs/train.md, "The isotropic model"): the isotropic-noise model, d = 10,
+  // sigma2 = 1, through the whole trainer. 200,000 steps: the window (the last 100,000) holds 360 radial relaxation
+  // times (ELR 1/(eta_eff^2 Tr Sigma) = 278 steps; LR 1/(4 eta lambda) = 250) and 2000 angular ones (1/eta_eff:
+  // 50-67 steps). Both queues hold 1000 snapshots 100 steps (2 angular relaxation times) apart over the window;
+  // 2000 fresh noise draws at each of the 50 log points of the window put Tr Sigma's SE near 0.15 %, so that Z - 1 =
+  // G / Tr Sigma ~ 0.01 (App. H: the real-gas term of this model) stands several SE from 0.
+  for (const auto& [protocol, section] :
+       {std::pair<const char*, const char*>{"lr", "name = \"lr\"\neta = 0.1\nlambda = 0.01"},
+        {"elr", "name = \"elr\"\neta_eff = 0.02\nlambda = 0.01"},
+        {"sphere", "name = \"sphere\"\neta_eff = 0.02\nradius = 1.0"}})
+    out.push_back({fmt::format("iso-model-{}", protocol),
+                   fmt::format("the isotropic-noise model (d = 10, sigma2 = 1) through the trainer, fixed {}: the "
+                               "known answer, under a minute",
+                               protocol),
+                   fmt::format(R"(
+[model]
+arch = "isotropic"
+d = 10
+sigma2 = 1.0
+
+[protocol]
+{}
+
+[train]
+iterations = 200000
+threads = 1
+checkpoint_seconds = 60
+
+[measure]
+running_stride = 50
+log_dense_stride = 2000
+log_dense_until = 200000
+log_points = 0
+stationary_fraction = 0.5
+fresh_batches = 2000
+queue_size = 1000
+queue_stride = 100
+decorrelated_queue_size = 1000
+)",
+                               section)});
   // Seconds-long run on synthetic data: for smoke tests of the whole pipeline.
   out.push_back({"synthetic-smoke", "tiny ConvNet k=2 on synthetic 1x8x8 data, 400 iterations (smoke test)", R"(
 [model]

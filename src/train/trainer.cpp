@@ -11,6 +11,7 @@
 #include <torch/version.h>
 
 #include "idealgas/core/error.hpp"
+#include "idealgas/core/interrupt.hpp"
 #include "idealgas/core/memory.hpp"
 #include "idealgas/core/rng.hpp"
 #include "idealgas/gpu/torch_device.hpp"
@@ -100,8 +101,14 @@ struct Trainer::State {
   State(const TrainConfig& c, at::Device dev, const NetworkSpec& spec)
       : config(c), protocol(c.protocol_params()), device(dev), model(make_model(spec, c.init_key(), c.head_key(), dev)) {}
 
-  // Inputs and labels of batch `counter` of stream `key` (random crops from `crop_key` when enabled).
+  // Inputs and labels of batch `counter` of stream `key` (random crops from `crop_key` when enabled). The isotropic
+  // model's batch is one noise vector eps ~ N(0, I_d) of the same stream (its "labels" are unused).
   std::pair<at::Tensor, at::Tensor> batch(std::uint64_t key, std::uint64_t crop_key, std::uint64_t counter) {
+    if (config.model.arch == Architecture::isotropic) {
+      at::Tensor eps = at::empty({1, train_x.size(1)}, at::kDouble);
+      standard_normals(key, counter, eps.data_ptr<double>(), static_cast<std::size_t>(eps.numel()));
+      return {eps.to(device), train_y};
+    }
     const long long b = config.run.batch_size;
     const at::Tensor idx = batch_indices(key, counter, static_cast<std::size_t>(train_x.size(0)), b, device);
     at::Tensor x = train_x.index_select(0, idx);
@@ -145,19 +152,34 @@ Trainer::Trainer(const TrainConfig& config, const TrainingData& data) {
   // The device, with TF32 off and deterministic cuDNN on CUDA (torch_device.hpp says why).
   const at::Device device = open_torch_device("train.device =", config.run.device);
   NetworkSpec spec = config.model;
-  spec.in_channels = static_cast<int>(data.channels);
-  spec.classes = data.classes;
+  const bool isotropic = spec.arch == Architecture::isotropic;
+  if (!isotropic) {
+    spec.in_channels = static_cast<int>(data.channels);
+    spec.image_height = static_cast<int>(data.height);  // the mlp crops the padding off again
+    spec.image_width = static_cast<int>(data.width);
+    spec.classes = data.classes;
+  }
   require_model_fits(spec);
   s_ = std::make_unique<State>(config, device, spec);
   State& s = *s_;
-  s.train_x = to_device_images(data.train, data.channels, device);
-  s.train_y = to_device_labels(data.train, device);
-  s.test_x = to_device_images(data.test, data.channels, device);
-  s.test_y = to_device_labels(data.test, device);
-  std::vector<float> black(data.channels);
-  for (std::size_t c = 0; c < data.channels; ++c)
-    black[c] = static_cast<float>(data.normalisation.mean[c] / data.normalisation.std[c]);
-  s.black = at::from_blob(black.data(), {1, static_cast<long long>(data.channels), 1, 1}, at::kFloat).clone().to(device);
+  if (isotropic) {
+    // The full batch is the noiseless loss (eps = 0): its loss and gradient are L(w) and grad L(w) exactly. No test set.
+    s.train_x = at::zeros({1, spec.iso_d}, at::TensorOptions(at::kDouble).device(device));
+    s.train_y = at::zeros({1}, at::TensorOptions(at::kLong).device(device));
+    s.test_x = s.train_x.narrow(0, 0, 0);
+    s.test_y = s.train_y.narrow(0, 0, 0);
+  } else {
+    s.train_x = to_device_images(data.train, data.channels, device);
+    s.train_y = to_device_labels(data.train, device);
+    s.test_x = to_device_images(data.test, data.channels, device);
+    s.test_y = to_device_labels(data.test, device);
+    std::vector<float> black(data.channels);
+    for (std::size_t c = 0; c < data.channels; ++c)
+      black[c] = static_cast<float>(data.normalisation.mean[c] / data.normalisation.std[c]);
+    s.black =
+        at::from_blob(black.data(), {1, static_cast<long long>(data.channels), 1, 1}, at::kFloat).clone().to(device);
+    require_activations_fit(*s.model, s.train_x, config.run.batch_size, config.measure.eval_chunk);
+  }
   s.sgd_key = config.sgd_key();
   s.augment_key = config.augment_key();
   s.measure_key = config.measure_key();
@@ -219,6 +241,8 @@ FullBatchMetrics Trainer::train_metrics() {
   double loss_sum = 0.0;
   long long correct = 0;
   for (long long start = 0; start < n; start += chunk) {
+    // A signal ends a long measurement between passes (the run redoes the whole log point on resume).
+    if (interrupt_requested()) throw Interrupted("measurement interrupted");
     const long long len = std::min(chunk, n - start);
     const at::Tensor x = s.train_x.narrow(0, start, len), y = s.train_y.narrow(0, start, len);
     const at::Tensor logits = s.model->forward(x, BatchNormMode::train_no_track);
@@ -231,7 +255,8 @@ FullBatchMetrics Trainer::train_metrics() {
   s.model->zero_grad();
   FullBatchMetrics m;
   m.loss = loss_sum / static_cast<double>(n);
-  m.accuracy = static_cast<double>(correct) / static_cast<double>(n);
+  // A model without classes (the isotropic one) has no accuracy.
+  m.accuracy = s.model->classes() >= 2 ? static_cast<double>(correct) / static_cast<double>(n) : kNaN;
   m.grad_norm_sq_unit = norm_sq() * s.full_grad.dot(s.full_grad).item<double>();
   return m;
 }
@@ -240,9 +265,12 @@ EvalMetrics Trainer::test_metrics() {
   State& s = *s_;
   at::NoGradGuard no_grad;
   const long long n = s.test_x.size(0), chunk = s.config.measure.eval_chunk;
+  if (n == 0) return {kNaN, kNaN};  // no test set (the isotropic model)
   double loss_sum = 0.0;
   long long correct = 0;
   for (long long start = 0; start < n; start += chunk) {
+    // A signal ends a long measurement between passes (the run redoes the whole log point on resume).
+    if (interrupt_requested()) throw Interrupted("measurement interrupted");
     const long long len = std::min(chunk, n - start);
     const at::Tensor x = s.test_x.narrow(0, start, len), y = s.test_y.narrow(0, start, len);
     const at::Tensor logits = s.model->forward(x, BatchNormMode::eval);
@@ -262,6 +290,8 @@ FreshTrSigma Trainer::fresh_tr_sigma(long long batches) {
   at::manual_seed(derive_stream_key(s.measure_key, {kModuleRandomness, static_cast<std::uint64_t>(s.iteration), 1}));
   double sum_dev = 0.0, sum_dev_sq = 0.0, sum_m = 0.0, sum_m_sq = 0.0;
   for (long long j = 0; j < batches; ++j) {
+    // A signal ends a long measurement between passes (the run redoes the whole log point on resume).
+    if (interrupt_requested()) throw Interrupted("measurement interrupted");
     const auto [x, y] = s.batch(key, crop_key, static_cast<std::uint64_t>(j));
     double loss = 0.0;
     const at::Tensor g = s.batch_gradient(x, y, BatchNormMode::train_no_track, &loss);

@@ -29,6 +29,12 @@ nlohmann::json TrainingData::to_json() const {
 }
 
 TrainingData prepare_training_data(const TrainConfig& config) {
+  if (config.model.arch == Architecture::isotropic) {  // its batches are noise draws: no data is read
+    TrainingData none;
+    none.description = fmt::format("isotropic model: d = {}, sigma2 = {} (no data set; [data] is not used)",
+                                   config.model.iso_d, config.model.iso_sigma2);
+    return none;
+  }
   const DataConfig& d = config.data;
   data::ImageDataset train, test;
   data::ChannelNormalisation norm;
@@ -63,6 +69,8 @@ TrainingData prepare_training_data(const TrainConfig& config) {
   const data::ImageDataset test_sub = subset(test, d.test_per_class, derive_stream_key(config.data_key(), {2}));
   out.description = fmt::format("{}: {} training and {} test images", d.dataset, train_sub.n, test_sub.n);
   out.channels = train.channels;
+  out.height = train.height;
+  out.width = train.width;
   out.classes = train.classes;
   out.normalisation = norm;
   out.train = to_tensor_data(train_sub, norm);

@@ -19,8 +19,11 @@
 #include "idealgas/core/memory.hpp"
 #include "idealgas/core/interrupt.hpp"
 #include "idealgas/core/run_folder.hpp"
+#include "idealgas/theory/ideal_gas.hpp"
+#include "idealgas/train/isotropic_answer.hpp"
 #include "idealgas/train/run_state.hpp"
 #include "idealgas/train/stationary_summary.hpp"
+#include "idealgas/train/torch_failure.hpp"
 #include "idealgas/train/trainer.hpp"
 #include "idealgas/train/training_data.hpp"
 
@@ -30,6 +33,10 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+
+// The files of a run folder (docs/train.md, "Results folder").
+constexpr const char* kRunFiles[] = {"checkpoint.bin", "trace.csv", "running.csv", "summary.json", "meta.json",
+                                     "config.toml"};
 
 // Share of the physical memory the entropy queues and the data may take before the run is refused up front.
 constexpr double kMaxMemoryShare = 0.8;
@@ -136,18 +143,23 @@ class Run {
   RunOutcome run() {
     open_folder();
     const long long total = c_.run.iterations;
-    std::size_t next_log = static_cast<std::size_t>(
-        std::upper_bound(logs_.begin(), logs_.end(), state_.iteration) - logs_.begin());
+    // The log points are a prefix of the schedule; one at the checkpoint's own iteration is pending when a signal
+    // stopped it (log_point changes nothing before its last measurement): it is done now, from the same state.
+    std::size_t next_log = state_.logs.size();
     const auto start = Clock::now();
     const long long start_iteration = state_.iteration;
     auto last_checkpoint = start, last_progress = start;
     const bool interactive = ::isatty(::fileno(stderr)) != 0;
+    if (next_log < logs_.size() && state_.iteration == logs_[next_log] && state_.divergence.empty()) {
+      log_point_or_stop();
+      ++next_log;
+    }
     while (state_.iteration < total && state_.divergence.empty()) {
       if (interrupt_requested()) interrupted();
       step();
       if (!state_.divergence.empty()) break;
       if (next_log < logs_.size() && state_.iteration == logs_[next_log]) {
-        log_point();
+        log_point_or_stop();
         ++next_log;
       }
       if (seconds_since(last_checkpoint) >= c_.run.checkpoint_seconds) {
@@ -163,6 +175,28 @@ class Run {
     return finish();
   }
 
+  // After this process wrote into the folder, a failure (a LibTorch error, a module's forward failing mid-run, a write
+  // that failed) must not leave debris behind a message that says nothing was written: a new run's files are
+  // removed (the folder lock is held, so they are this process's); a resumed run's checkpoint is kept, and the
+  // message says so. Returns the one-line message; false if nothing was written yet (the error stands as it is).
+  bool wrote_files() const { return wrote_; }
+  std::string after_failure(const std::exception& e) {
+    const std::string what = dynamic_cast<const Error*>(&e) != nullptr ? std::string(e.what()) : torch_failure_message(e);
+    if (resumed_)
+      return fmt::format("{}; {} keeps the run's checkpoint (iteration {} or later) and its logs: fix the cause and run "
+                         "the same command to resume, or pass --restart",
+                         what, out_.string(), state_.iteration);
+    std::error_code ec;
+    std::vector<std::string> kept;
+    for (std::size_t k = 0; k < std::size(kRunFiles); ++k) {
+      if (existed_before_[k]) kept.push_back(kRunFiles[k]);
+      else fs::remove(out_ / kRunFiles[k], ec);
+    }
+    return kept.empty() ? fmt::format("{}; nothing written", what)
+                        : fmt::format("{}; {} kept in {} (written before this run: it is the sweep's record)", what,
+                                      fmt::join(kept, ", "), out_.string());
+  }
+
  private:
   // Refuses a folder holding another run, then writes config.toml and meta.json (nothing before this point).
   void open_folder() {
@@ -176,7 +210,12 @@ class Run {
       LoadedCheckpoint loaded = load_checkpoint(ckpt.string(), c_.result_relevant_json(), d_,
                                                 static_cast<long long>(running_size), c_.run.iterations, state_);
       require_consistent_with_its_iteration(loaded.state, ckpt);
-      trainer_.restore(loaded.state.iteration, loaded.weights, loaded.running_stats);
+      try {
+        trainer_.restore(loaded.state.iteration, loaded.weights, loaded.running_stats);
+      } catch (const InputError& e) {
+        throw IoError(fmt::format("checkpoint {} is corrupt ({}); delete it, or pass --restart to start over",
+                                  ckpt.string(), e.what()));
+      }
       state_ = std::move(loaded.state);
       resumed_ = true;
     } else if (!o_.restart && fs::exists(out_ / "config.toml", ec) && !holds_this_config(out_ / "config.toml")) {
@@ -185,8 +224,9 @@ class Run {
                                    out_.string()));
     }
     if (o_.restart)
-      for (const char* f : {"checkpoint.bin", "trace.csv", "running.csv", "summary.json", "meta.json", "config.toml"})
-        fs::remove(out_ / f, ec);
+      for (const char* f : kRunFiles) fs::remove(out_ / f, ec);
+    for (const char* f : kRunFiles) existed_before_.push_back(fs::exists(out_ / f, ec));
+    wrote_ = true;
     write_file_atomically(out_ / "config.toml", c_.to_toml());
     write_file_atomically(out_ / "meta.json", meta().dump(2) + "\n");
     if (!resumed_) save();
@@ -210,7 +250,7 @@ class Run {
         static_cast<std::size_t>(std::upper_bound(logs_.begin(), logs_.end(), t) - logs_.begin());
     if (static_cast<long long>(s.running.size()) != t / stride || s.block_count != t % stride)
       what = fmt::format("{} running rows at iteration {}, expected {}", s.running.size(), t, t / stride);
-    else if (s.logs.size() != logs_due)
+    else if (s.logs.size() != logs_due && !(s.logs.size() + 1 == logs_due && logs_[s.logs.size()] == t))
       what = fmt::format("{} log points at iteration {}, expected {}", s.logs.size(), t, logs_due);
     else if (!s.running.empty() && s.running.back().iteration != t - t % stride)
       what = fmt::format("last running row at iteration {}, expected {}", s.running.back().iteration, t - t % stride);
@@ -328,6 +368,16 @@ class Run {
     state_.seconds_measuring += seconds_since(t1);
   }
 
+  // A signal during the log point's measurements saves the state as it was after the step (the log point pending)
+  // and stops; the resumed run does the log point again from there, with the same bits.
+  void log_point_or_stop() {
+    try {
+      log_point();
+    } catch (const Interrupted&) {
+      interrupted();
+    }
+  }
+
   void log_point() {
     const auto t0 = Clock::now();
     LogRecord l;
@@ -342,6 +392,14 @@ class Run {
       l.test_loss = em.loss;
       l.test_accuracy = em.accuracy;
     }
+    // Every measurement that can be interrupted (trainer: Interrupted between passes) comes before the first change
+    // of state_, so that a stopped log point leaves the state of the step before it.
+    l.tr_sigma_fresh = l.tr_sigma_fresh_se = kNaN;
+    if (c_.measure.fresh_batches > 0) {
+      const FreshTrSigma f = trainer_.fresh_tr_sigma(c_.measure.fresh_batches);
+      l.tr_sigma_fresh = f.tr_sigma;
+      l.tr_sigma_fresh_se = f.tr_sigma_se;
+    }
     const double ns = trainer_.norm_sq();
     l.radius = std::sqrt(ns);
     l.eta_eff = trainer_.protocol().eta_eff_at(ns);
@@ -353,13 +411,7 @@ class Run {
     state_.interval_u_sum = state_.interval_lambda_eff_sum = 0.0;
     state_.interval_count = 0;
     l.sigma2 = l.tr_sigma_steps / static_cast<double>(d_ - 1);
-    l.temperature = 0.5 * l.eta_eff * l.sigma2;  // docs/theory.md §3: eta_eff sigma2 / 2 (fixed LR: eta sigma2 / 2 r^2)
-    l.tr_sigma_fresh = l.tr_sigma_fresh_se = kNaN;
-    if (c_.measure.fresh_batches > 0) {
-      const FreshTrSigma f = trainer_.fresh_tr_sigma(c_.measure.fresh_batches);
-      l.tr_sigma_fresh = f.tr_sigma;
-      l.tr_sigma_fresh_se = f.tr_sigma_se;
-    }
+    l.temperature = theory::measured_temperature(trainer_.protocol(), ns, l.sigma2);  // the one T (ideal_gas.hpp)
     l.entropy_sphere = l.entropy_sphere_se = l.entropy_total = l.adjacent_nn_fraction = kNaN;
     if (state_.paper_queue.full() && state_.entropy_error.empty()) {
       try {
@@ -434,6 +486,8 @@ class Run {
         state_.entropy_error = fmt::format("final estimate failed: {}", e.what());
       }
       summary["stationary"] = stationary_summary(c_, d_, state_, window_start_, entropy);
+      if (c_.model.arch == Architecture::isotropic)  // the network whose answer is known: the answer beside it
+        summary["known_answer"] = isotropic_known_answer(c_, summary["stationary"], state_.paper_queue.capacity());
       state_.seconds_measuring += seconds_since(t0);
     } else {
       summary["stationary"] = nullptr;
@@ -464,6 +518,8 @@ class Run {
   std::vector<long long> logs_;
   RunState state_;
   bool resumed_ = false;
+  bool wrote_ = false;               // open_folder wrote into out_
+  std::vector<bool> existed_before_;  // per kRunFiles, after --restart's removal and before this process wrote
   std::optional<ScaleInvarianceReport> scale_invariance_;  // measured before training (TorchScript modules)
 };
 
@@ -495,7 +551,14 @@ RunOutcome run_training(const TrainConfig& config, const RunOptions& options) {
   refuse_foreign_folder(out);
   const RunFolderLock lock(out);
   remove_stale_temporaries(out);
-  return run.run();
+  try {
+    return run.run();
+  } catch (const Interrupted&) {
+    throw;
+  } catch (const std::exception& e) {
+    if (!run.wrote_files()) throw;
+    throw Error(run.after_failure(e));
+  }
 }
 
 }  // namespace idealgas::train

@@ -69,6 +69,17 @@ struct RelaxationTimes {
 };
 RelaxationTimes relaxation_times(const ProtocolParams& protocol, double tr_sigma);
 
+/// The temperature of a measured state (docs/theory.md §3): T = eta_eff sigma2 / 2 at the state's own effective
+/// learning rate, eta_eff = protocol.eta_eff_at(mean_r_sq) (fixed LR: eta / E[r^2]; it equals the closed form
+/// sqrt(eta lambda sigma2 / (2(d-1))) when E[r^2] is the SDE radius r*^2; otherwise the closed form exceeds it by
+/// E[r^2] / r*^2 = sqrt(Z)). The one definition of T for measured rows: trace.csv, summary.json and the grid tables use it.
+double measured_temperature(const ProtocolParams& protocol, double mean_r_sq, double sigma2);
+
+/// Compressibility Z = P V / (R T) of a state of squared radius r_sq (V = r_sq / 2) under pressure P (lambda; the
+/// sphere's lambda_eff) with Tr Sigma(w_hat) = tr_sigma and T = measured_temperature: Z = 2 P r_sq / (eta_eff Tr Sigma).
+/// With the App. H radius (Tr Sigma -> Tr Sigma + G) Z = 1 + G / Tr Sigma to first order: the full gradient's share.
+double compressibility_factor(const ProtocolParams& protocol, double r_sq, double pressure, double tr_sigma);
+
 /// Gas constant R = (d-1)/2 (d >= 2).
 double gas_constant(long long d);
 

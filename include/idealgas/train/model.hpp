@@ -40,8 +40,9 @@ class Model {
 
   /// Mean loss of logits [B, classes] against labels [B] (int64): cross-entropy or MSE to one-hot targets.
   at::Tensor loss(const at::Tensor& logits, const at::Tensor& labels) const;
-  /// Sum over the batch of the same per-sample loss (for full-batch averages over chunks).
-  at::Tensor loss_sum(const at::Tensor& logits, const at::Tensor& labels) const;
+  /// Sum over the batch of the same per-sample loss (for full-batch averages over chunks). Virtual for a model
+  /// whose outputs are already its losses (train/isotropic_model.hpp).
+  virtual at::Tensor loss_sum(const at::Tensor& logits, const at::Tensor& labels) const;
 
   /// Tracked parameters in a fixed order, the SI tensors first; all require grad.
   const std::vector<at::Tensor>& tracked() const { return tracked_; }
@@ -86,6 +87,14 @@ class Model {
   std::size_t si_tensors_ = 0;
   long long si_dim_ = 0, dim_ = 0;
 };
+
+/// Activation memory per sample of a training step (bytes, float32 activations the backward keeps), measured on a
+/// forward pass of 2 and 4 of `inputs` (batch statistics, running statistics untouched): the pre-check that refuses
+/// a batch that cannot fit before LibTorch tries to allocate it. 0 with fewer than 4 inputs.
+double activation_bytes_per_sample(Model& model, const at::Tensor& inputs);
+/// InputError (with the numbers) when the activations of the largest pass, max(batch_size, min(eval_chunk, n)) images,
+/// would need more than 80 % of the machine's memory.
+void require_activations_fit(Model& model, const at::Tensor& train_x, long long batch_size, long long eval_chunk);
 
 /// The network of `spec` (one factory for every architecture): init_key and head_key seed the built-in ones;
 /// a TorchScript module brings its own initial values. InputError for a spec or module that cannot be used.
