@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/train/scale_invariance.hpp"
+#include "idealgas/train/torch_failure.hpp"
 #include "idealgas/train/trainer.hpp"
 #include "idealgas/train/training_data.hpp"
 
@@ -25,7 +26,8 @@ struct CheckSiOptions {
   std::string model;
   std::vector<std::string> sets;
   std::vector<double> factors = train::scale_invariance_factors();
-  double rtol = std::nan("");  // NaN: model.si_rtol of the configuration
+  double rtol = 0.0;
+  bool rtol_given = false;  // otherwise model.si_rtol of the configuration
   bool all_tracked = false;
   bool json = false;
 };
@@ -46,9 +48,9 @@ void run_check_si(const CheckSiOptions& o) {
   for (const double c : o.factors)
     if (!(std::isfinite(c) && c > 0))
       throw InputError(fmt::format("--factors {}: every factor must be a positive finite number", c));
-  if (!std::isnan(o.rtol) && !(std::isfinite(o.rtol) && o.rtol >= 0))
+  if (o.rtol_given && !(std::isfinite(o.rtol) && o.rtol >= 0))
     throw InputError(fmt::format("--rtol {}: must be a finite number >= 0", o.rtol));
-  const double rtol = std::isnan(o.rtol) ? config.model.si_rtol : o.rtol;
+  const double rtol = o.rtol_given ? o.rtol : config.model.si_rtol;
   train::ScaleInvarianceReport report;
   try {
     const train::TrainingData data = train::prepare_training_data(config);
@@ -56,9 +58,8 @@ void run_check_si(const CheckSiOptions& o) {
     report = trainer.check_scale_invariance(o.factors, rtol, o.all_tracked);
   } catch (const Error&) {
     throw;
-  } catch (const std::exception& e) {  // LibTorch's messages carry a backtrace: keep their first line
-    const std::string what = e.what();
-    throw Error(fmt::format("LibTorch failed: {}", what.substr(0, what.find('\n'))));
+  } catch (const std::exception& e) {
+    throw Error(train::torch_failure_message(e));
   }
   if (o.json) {
     print_json(report.to_json());
@@ -77,16 +78,23 @@ void setup_check_si(CLI::App& app) {
   cmd->add_option("config", o->config, "TOML configuration as for idealgas train (its [model] and [data])");
   cmd->add_option("--preset", o->preset, "Start from a named configuration of idealgas train");
   cmd->add_option("--model", o->model, "A TorchScript module (torch.jit.script(model).save(path)); short for --set "
-                                       "model.arch=torchscript --set model.path=FILE");
+                                       "model.arch=torchscript --set model.path=FILE. A module is a program: loading "
+                                       "it runs its code with your privileges, so load only modules you trust; one "
+                                       "whose code reads or writes files is refused unless --set model.trust=true "
+                                       "(docs/security.md)");
   cmd->add_option("--set", o->sets, "Override one setting: section.key=value (TOML value; repeatable)")
       ->allow_extra_args(false)
       ->take_all();
   cmd->add_option("--factors", o->factors, "Scaling factors [0.5,2,10, as Python's check_scale_invariance]")
       ->delimiter(',');
-  cmd->add_option("--rtol", o->rtol, "Tolerance on the largest relative output change [model.si_rtol, 0.01]");
+  cmd->add_option("--rtol", o->rtol, "Tolerance on the largest relative output change [model.si_rtol, 0.01]")
+      ->each([o](const std::string&) { o->rtol_given = true; });
   cmd->add_flag("--all-tracked", o->all_tracked,
                 "Scale every tracked parameter (the protocol's w; differs from the SI ones in practical mode)");
   cmd->add_flag("--json", o->json, "Print the report as JSON");
+  cmd->footer("Security: a TorchScript module is a program. Loading it runs its code with your privileges, as "
+              "torch.jit.load does in PyTorch: check only modules you trust. A module whose code reads or writes files "
+              "or the network is refused unless --set model.trust=true (docs/security.md).");
   cmd->callback([o] { run_check_si(*o); });
 }
 

@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "idealgas/core/error.hpp"
+#include "idealgas/train/torch_failure.hpp"
 #include "idealgas/train/train_presets.hpp"
 #include "idealgas/train/training_run.hpp"
 
@@ -107,10 +108,8 @@ void run_train(const TrainOptions& o) {
     outcome = train::run_training(config, options);
   } catch (const Error&) {
     throw;
-  } catch (const std::exception& e) {  // LibTorch's messages carry a backtrace: keep their first line
-    const std::string what = e.what();
-    throw Error(fmt::format("LibTorch failed: {}; if memory ran out, lower train.batch_size or measure.eval_chunk",
-                            what.substr(0, what.find('\n'))));
+  } catch (const std::exception& e) {  // before the run wrote anything (training_run.cpp handles failures after)
+    throw Error(train::torch_failure_message(e));
   }
   switch (outcome.status) {
     case train::RunStatus::finished: print_summary(outcome.summary, out); return;
@@ -135,6 +134,9 @@ void setup_train(CLI::App& app) {
   train->add_flag("--restart", o->restart, "Discard the checkpoint and results in the folder and start over");
   train->add_flag("--quiet", o->quiet, "No progress on stderr");
   train->add_flag("--list-presets", o->list_presets, "List the presets and exit");
+  train->footer("Security: a TorchScript module (model.arch = \"torchscript\") is a program. Loading it runs its code "
+                "with your privileges, as torch.jit.load does in PyTorch: train only modules you trust. A module whose "
+                "code reads or writes files or the network is refused unless model.trust = true (docs/security.md).");
   train->callback([o] { run_train(*o); });
 }
 

@@ -7,7 +7,9 @@
 #   - no completed configuration is ever lost (the number done never drops from one restart to the next),
 #   - the final tables are bitwise identical to those of an uninterrupted run (summary.csv; for reproduce iso also
 #     each protocol's summary.csv and checks.json).
-# Checkpoints are forced at every chunk (checkpoint_seconds = 0).
+# Checkpoints are forced at every chunk (checkpoint_seconds = 0). Then (issue 18) SIGTERM in the middle of long work:
+# a training log point of 2000 fresh batches and the planning of a 10^6-configuration grid must end with exit 4
+# within 5 s, the training run resuming to the uninterrupted run's records bitwise.
 #
 #   scripts/kill-test.sh [--kills N] [--seed S] [--idealgas PATH]
 #
@@ -211,6 +213,46 @@ for ref_run in "$work"/train-ref/runs/*/; do
   done
 done
 
+# SIGTERM during long work (issue 18): a training run in the middle of a log point of 2000 fresh batches, and a sweep
+# while it plans a grid of 10^6 configurations. Each must exit 4 within 5 s; the training run resumes to the
+# uninterrupted run's trace.csv and running.csv bitwise; the sweep has written nothing (rerunning plans afresh).
+term_latency() {  # LOG READY CMD...: starts CMD, waits for the file READY (at most 10 s) and 1.5 s more, SIGTERMs it;
+  local log=$1 ready=$2 t_sig rc=0  # prints "rc seconds-from-signal-to-exit"
+  shift 2
+  "$@" >"$log" 2>&1 &
+  job_pid=$!
+  for _ in $(seq 400); do [[ -e "$ready" ]] && break; sleep 0.025; done
+  sleep 1.5
+  kill -0 "$job_pid" 2>/dev/null || fail "$* ended before the signal (log: $log)"
+  t_sig=$(now)
+  kill -TERM "$job_pid"
+  wait "$job_pid" || rc=$?
+  job_pid=
+  echo "$rc $(seconds_since "$t_sig")"
+}
+logpoint_cmd=("$idealgas" train --preset synthetic-smoke --quiet --set train.iterations=400 --set train.batch_size=8
+  --set measure.log_dense_stride=200 --set measure.log_dense_until=400 --set measure.log_points=0
+  --set measure.fresh_batches=2000 --set measure.queue_size=10 --set measure.decorrelated_queue_size=10 --out)
+"${logpoint_cmd[@]}" "$work/logpoint-ref" >/dev/null 2>&1 || fail "the uninterrupted training run failed"
+read -r lp_rc lp_s < <(term_latency "$work/logpoint.log" "$work/logpoint-cut/checkpoint.bin" \
+  "${logpoint_cmd[@]}" "$work/logpoint-cut")
+[[ $lp_rc == 4 ]] || fail "train: SIGTERM during a log point gave exit $lp_rc, not 4 ($(tail -n 1 "$work/logpoint.log"))"
+grep -q "saved at iteration 200 of 400" "$work/logpoint.log" ||
+  fail "train: the signal did not land in the log point at 200: $(tail -n 1 "$work/logpoint.log")"
+awk -v s="$lp_s" 'BEGIN { exit !(s < 5) }' || fail "train: exit 4 came ${lp_s} s after SIGTERM (limit 5 s)"
+"${logpoint_cmd[@]}" "$work/logpoint-cut" >>"$work/logpoint.log" 2>&1 || fail "train: the resumed run failed"
+for f in trace.csv running.csv; do compare "train (log point) $f" "$work/logpoint-ref/$f" "$work/logpoint-cut/$f"; done
+
+printf '%s\n' 'kind = "iso"' 'description = "10^6 configurations: SIGTERM while planning"' '[base]' 'protocol = "lr"' \
+  '[[axis]]' 'key = "eta"' 'log = [1e-3, 1e-1, 1000]' '[[axis]]' 'key = "lambda"' 'log = [1e-3, 1e-1, 1000]' \
+  >"$work/huge-grid.toml"
+read -r plan_rc plan_s < <(term_latency "$work/plan.log" "$work/huge-grid.toml" "$idealgas" sweep \
+  "$work/huge-grid.toml" --quiet --out "$work/huge")
+[[ $plan_rc == 4 ]] || fail "sweep: SIGTERM while planning gave exit $plan_rc, not 4 ($(tail -n 1 "$work/plan.log"))"
+awk -v s="$plan_s" 'BEGIN { exit !(s < 5) }' || fail "sweep: exit 4 came ${plan_s} s after SIGTERM (limit 5 s)"
+[[ -z "$(ls -A "$work/huge" 2>/dev/null)" ]] ||
+  fail "sweep: planning wrote into its folder before it was stopped: $(ls -A "$work/huge")"
+
 echo "PASS: sweep ($rows configurations, 2 workers): $((s_kill + s_kill_all + s_term)) kills" \
   "($s_kill SIGKILL of the sweep, $s_kill_all SIGKILL of the sweep and its jobs, $s_term SIGTERM) over $s_starts starts" \
   "in $s_rounds round(s), ${t_sweep_cut} s (uninterrupted: ${t_sweep_ref} s); every summary.csv bitwise identical to" \
@@ -220,4 +262,6 @@ echo "PASS: sweep ($rows configurations, 2 workers): $((s_kill + s_kill_all + s_
   "(uninterrupted: ${t_iso_ref} s); summary.csv and checks.json bitwise identical." \
   "network sweep (2 trainings, kind train): $((n_kill + n_kill_all + n_term)) kills ($((n_kill + n_kill_all)) SIGKILL," \
   "$n_term SIGTERM) over $n_starts starts in $n_rounds round(s), ${t_train_cut} s (uninterrupted: ${t_train_ref} s);" \
-  "summary.csv and every run's trace.csv and running.csv bitwise identical. Seed $seed."
+  "summary.csv and every run's trace.csv and running.csv bitwise identical." \
+  "SIGTERM during a log point of 2000 fresh batches: exit 4 after ${lp_s} s, resumed bitwise (trace.csv, running.csv);" \
+  "SIGTERM while planning a grid of 10^6 configurations: exit 4 after ${plan_s} s, nothing written. Seed $seed."

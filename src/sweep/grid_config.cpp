@@ -13,6 +13,7 @@
 #include "idealgas/core/atomic_file.hpp"
 #include "idealgas/core/checked.hpp"
 #include "idealgas/core/error.hpp"
+#include "idealgas/core/interrupt.hpp"
 #include "idealgas/core/rng.hpp"
 #include "idealgas/core/suggest.hpp"
 #include "idealgas/core/toml_json.hpp"
@@ -257,6 +258,10 @@ std::vector<SweepConfiguration> expand_grid(const GridConfig& grid, const JobKin
   std::map<std::string, long long> by_id;
   std::uint64_t master_seed = 0;
   for (long long k = 0; k < n; ++k) {
+    // A grid of 10^6 configurations takes a minute to plan: a signal stops it (nothing is written before the plan).
+    if (interrupt_requested())
+      throw Interrupted(fmt::format("{} received while planning the grid ({} of {} configurations); nothing written",
+                                    interrupt_signal_name(), k, n));
     SweepConfiguration c;
     c.index = k;
     c.replica = k % grid.replicas;

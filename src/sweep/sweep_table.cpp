@@ -1,5 +1,7 @@
 #include "idealgas/sweep/sweep_table.hpp"
 
+#include <cmath>
+
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -12,6 +14,7 @@
 #include "idealgas/core/toml_json.hpp"
 #include "idealgas/report/summary_csv.hpp"
 #include "idealgas/run/run_record.hpp"
+#include "idealgas/sweep/run_summary.hpp"
 
 namespace idealgas {
 
@@ -40,6 +43,27 @@ void SweepCounts::add(RunState state) {
   }
 }
 
+namespace {
+
+// Two folders holding the same configuration finished (shards run twice, a folder copied and rerun elsewhere) must
+// hold the same results: which one a table shows must not depend on the order of the folders (issue 18: merge
+// silently kept the first). Compared: status and every column of the row summary.csv shows (NaN equals NaN),
+// not the wall times.
+void require_same_results(const SweepConfiguration& c, const fs::path& a, const fs::path& b) {
+  const RunSummary x = read_run_summary(a / kRunSummaryFile), y = read_run_summary(b / kRunSummaryFile);
+  bool same = x.status == y.status && x.row.flags == y.row.flags;
+  for (const SummaryColumn& col : summary_csv_numeric_columns()) {
+    const double u = x.row.*(col.field), v = y.row.*(col.field);
+    if (!(u == v || (std::isnan(u) && std::isnan(v)))) same = false;
+  }
+  if (!same)
+    throw InputError(fmt::format("configuration {} ({}, run {}) is finished in both {} and {} with different results; "
+                                 "keep one: remove the run folder you do not trust, then merge again",
+                                 c.index, c.label, c.id, a.string(), b.string()));
+}
+
+}  // namespace
+
 SweepTable collect_sweep(const fs::path& dir, const GridConfig& grid, const std::vector<SweepConfiguration>& configs) {
   return collect_sweep(std::vector<fs::path>{dir}, grid, configs);
 }
@@ -54,13 +78,17 @@ SweepTable collect_sweep(const std::vector<fs::path>& dirs, const GridConfig& gr
     SweepRow row;
     row.configuration = c;
     fs::path run;
+    bool finished = false;
     for (const fs::path& dir : dirs) {
       const ConfigurationStatus s = configuration_status(run_folder(dir, c.id));
-      if (run.empty() || s.state == RunState::done || s.state == RunState::diverged) {
+      const bool here = s.state == RunState::done || s.state == RunState::diverged;
+      if (here && finished) require_same_results(c, run, run_folder(dir, c.id));
+      if (finished) continue;
+      if (run.empty() || here) {
         run = run_folder(dir, c.id);
         row.status = s;
       }
-      if (s.state == RunState::done || s.state == RunState::diverged) break;
+      finished = here;
     }
     if (row.status.state == RunState::done || row.status.state == RunState::diverged)
       row.summary = read_run_summary(run / kRunSummaryFile);
@@ -147,6 +175,16 @@ SweepTable merge_sweep_folders(const fs::path& dir, const std::vector<fs::path>&
   for (const SweepConfiguration& c : configs) {
     const fs::path target = run_folder(dir, c.id);
     const RunState here = configuration_status(target).state;
+    fs::path first;  // the first run folder holding it finished: every other one must agree
+    if (here == RunState::done || here == RunState::diverged) first = target;
+    for (const fs::path& other : others) {
+      const fs::path source = run_folder(other, c.id);
+      const RunState there = configuration_status(source).state;
+      if (there == RunState::done || there == RunState::diverged) {
+        if (!first.empty()) require_same_results(c, first, source);
+        else first = source;
+      }
+    }
     if (here == RunState::done || here == RunState::diverged) continue;
     for (const fs::path& other : others) {
       const fs::path source = run_folder(other, c.id);

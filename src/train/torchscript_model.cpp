@@ -1,10 +1,15 @@
 #include "idealgas/train/torchscript_model.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
+#include <map>
 #include <set>
 
+#include <caffe2/serialize/inline_container.h>
 #include <fmt/format.h>
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/python/update_graph_executor_opt.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
@@ -54,17 +59,160 @@ std::string unmangled(const std::string& qualified_name) {
   return out;
 }
 
-// The weights the rule takes, by full name.
+// The weights the rule takes, by full name. A scripted torch.nn layer keeps `bias` as an attribute (None when it has
+// none); a traced one keeps only its parameters, so a missing `bias` attribute is no bias.
 std::set<std::string> rule_si_names(const torch::jit::Module& module) {
   std::set<std::string> names;
   for (const auto& sub : module.named_modules()) {
     const auto type_name = sub.value.type()->name();
     if (!type_name || linear_layer_types().count(unmangled(type_name->qualifiedName())) == 0) continue;
-    if (!sub.value.hasattr("weight") || !sub.value.hasattr("bias") || !sub.value.attr("bias").isNone()) continue;
+    if (!sub.value.hasattr("weight") || (sub.value.hasattr("bias") && !sub.value.attr("bias").isNone())) continue;
     const c10::IValue weight = sub.value.attr("weight");
     if (weight.isTensor() && weight.toTensor().requires_grad()) names.insert(qualified(sub.name, "weight"));
   }
   return names;
+}
+
+// ---- what a module's code may call (docs/security.md) ----------------------------------------------------------
+// A TorchScript module is a program: torch.jit.load runs its __setstate__ methods, and forward runs with the
+// user's privileges. LibTorch 1.13 registers three kinds of operators that reach outside the process's tensors:
+// aten::from_file (maps any file, shared = true writes into it), aten::save (writes any file) and the c10d::
+// collectives (network). Everything else computes on tensors (prim::Print and aten::warn only write to the
+// terminal). Modules calling these are refused unless model.trust = true.
+bool is_outside_operator(const std::string& qualified_op) {
+  return qualified_op == "aten::from_file" || qualified_op == "aten::save" || qualified_op.rfind("c10d::", 0) == 0;
+}
+// The same names as they appear in a module's source (torch.from_file, torch.ops.aten.save, torch.ops.c10d.send,
+// getattr(torch, "save")): any identifier or string-literal word equal to one of these.
+bool is_outside_word(const std::string& word) { return word == "from_file" || word == "save" || word == "c10d"; }
+
+// Code records larger than this are not a network's source (the largest torchvision model's code is ~1 MB).
+constexpr std::size_t kMaxCodeRecordBytes = 64u << 20;
+
+std::string trust_hint() {
+  return "a module runs with your privileges; if you wrote it or trust its author, set model.trust = true "
+         "(docs/security.md)";
+}
+
+// Before anything of the archive runs (torch::jit::load already executes __setstate__ methods): the words of its
+// TorchScript source. IoError/InputError naming the record and the word.
+void refuse_outside_words_in_source(const std::string& path, const std::string& where) {
+  std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
+  std::vector<std::string> records;
+  try {
+    reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
+    records = reader->getAllRecords();
+  } catch (const std::exception& e) {
+    throw InputError(fmt::format("{}: not a TorchScript module (not a PyTorch zip archive: {}); save it with "
+                                 "torch.jit.script(model).save(path)",
+                                 where, first_line(e.what())));
+  }
+  for (const std::string& name : records) {
+    const bool code = name.rfind("code/", 0) == 0 || name.find("/code/") != std::string::npos;
+    if (!code || name.size() < 3 || name.compare(name.size() - 3, 3, ".py") != 0) continue;
+    std::string text;
+    try {
+      auto record = reader->getRecord(name);
+      const std::size_t size = std::get<1>(record);
+      if (size > kMaxCodeRecordBytes)
+        throw InputError(fmt::format("{}: its source record '{}' holds {} bytes, more than a network's source ({} MiB); "
+                                     "{}",
+                                     where, name, size, kMaxCodeRecordBytes >> 20, trust_hint()));
+      text.assign(static_cast<const char*>(std::get<0>(record).get()), size);
+    } catch (const Error&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw InputError(fmt::format("{}: not a TorchScript module (record '{}' unreadable: {})", where, name,
+                                   first_line(e.what())));
+    }
+    std::size_t i = 0;
+    while (i < text.size()) {
+      const auto word_char = [&](std::size_t k) {
+        const unsigned char ch = static_cast<unsigned char>(text[k]);
+        return std::isalnum(ch) != 0 || ch == '_';
+      };
+      if (!word_char(i)) {
+        ++i;
+        continue;
+      }
+      std::size_t j = i;
+      while (j < text.size() && word_char(j)) ++j;
+      const std::string word = text.substr(i, j - i);
+      if (is_outside_word(word))
+        throw InputError(fmt::format("{}: its code ({}) names '{}', an operation that reads or writes files or the "
+                                     "network; refused: {}",
+                                     where, name, word, trust_hint()));
+      i = j;
+    }
+  }
+}
+
+// The operators a graph calls, nested blocks and subgraphs (fork, closures) included.
+void collect_operators(const torch::jit::Block& block, std::set<std::string>& ops);
+void collect_operators(const torch::jit::Graph& graph, std::set<std::string>& ops) {
+  collect_operators(*graph.block(), ops);
+}
+void collect_operators(const torch::jit::Block& block, std::set<std::string>& ops) {
+  for (const torch::jit::Node* n : block.nodes()) {
+    ops.insert(n->kind().toQualString());
+    for (const torch::jit::Block* b : n->blocks()) collect_operators(*b, ops);
+    if (n->hasAttribute(torch::jit::attr::Subgraph)) collect_operators(*n->g(torch::jit::attr::Subgraph), ops);
+  }
+}
+
+}  // namespace
+
+std::string outside_operator_call(const torch::jit::Module& module) {
+  for (torch::jit::Function* f : module._ivalue()->compilation_unit()->get_functions()) {
+    if (f == nullptr || !f->isGraphFunction()) continue;
+    auto& function = torch::jit::toGraphFunction(*f);
+    function.ensure_defined();
+    const std::shared_ptr<torch::jit::Graph> graph = function.graph()->copy();
+    torch::jit::Inline(*graph);
+    std::set<std::string> ops;
+    collect_operators(*graph, ops);
+    for (const std::string& op : ops)
+      if (is_outside_operator(op)) return fmt::format("{} calls {}", f->qualname().qualifiedName(), op);
+  }
+  return "";
+}
+
+namespace {
+
+// One entry per distinct tensor: a parameter reachable under several names (tied weights: conv2.weight =
+// conv.weight) is counted, scaled and stepped once, under its first name in named_parameters() order. Tensors that
+// overlap in memory without being the same tensor (views of one storage) cannot be stepped independently: refused.
+struct DistinctTensors {
+  std::vector<std::string> names;
+  std::vector<at::Tensor> tensors;
+  std::map<std::string, std::string> alias_of;  // a later name -> the first name of the same tensor
+};
+
+template <class NamedList>
+DistinctTensors distinct_tensors(const NamedList& list, const std::string& what, const std::string& where) {
+  DistinctTensors out;
+  for (const auto& item : list) {
+    const at::Tensor& t = item.value;
+    bool seen = false;
+    for (std::size_t k = 0; k < out.tensors.size() && !seen; ++k) {
+      const at::Tensor& u = out.tensors[k];
+      if (!t.has_storage() || !u.has_storage() ||
+          t.storage().unsafeGetStorageImpl() != u.storage().unsafeGetStorageImpl())
+        continue;
+      if (t.storage_offset() == u.storage_offset() && t.sizes() == u.sizes() && t.strides() == u.strides()) {
+        out.alias_of[item.name] = out.names[k];
+        seen = true;
+      } else {
+        throw InputError(fmt::format("{}: {}s '{}' and '{}' share memory without being the same tensor (views of one "
+                                     "storage); give each its own tensor, or tie them fully (b.weight = a.weight)",
+                                     where, what, out.names[k], item.name));
+      }
+    }
+    if (seen) continue;
+    out.names.push_back(item.name);
+    out.tensors.push_back(t);
+  }
+  return out;
 }
 
 }  // namespace
@@ -72,6 +220,7 @@ std::set<std::string> rule_si_names(const torch::jit::Module& module) {
 struct TorchScriptModel::BufferSlot {
   torch::jit::Module owner;
   std::string name;
+  std::size_t index = 0;  // into buffers_
 };
 
 TorchScriptModel::TorchScriptModel(const NetworkSpec& spec, at::Device device)
@@ -83,6 +232,9 @@ TorchScriptModel::TorchScriptModel(const NetworkSpec& spec, at::Device device)
     throw IoError(fmt::format("{}: {}; save your module with torch.jit.script(model).save(path) and give that path",
                               where(),
                               std::filesystem::exists(spec.script_path, ec) ? "is not a regular file" : "does not exist"));
+  // A module is code: its source is read before anything of it runs (load runs __setstate__), its compiled graphs
+  // after loading, before any method is called (docs/security.md).
+  if (!spec.trust) refuse_outside_words_in_source(spec.script_path, where());
   try {
     module_ = std::make_unique<torch::jit::Module>(torch::jit::load(spec.script_path, device));
   } catch (const std::exception& e) {
@@ -90,21 +242,34 @@ TorchScriptModel::TorchScriptModel(const NetworkSpec& spec, at::Device device)
                                  "torch.jit.script(model).save(path) from PyTorch 1.13): {}",
                                  where(), TORCH_VERSION, first_line(e.what())));
   }
+  if (!spec.trust) {
+    const std::string call = outside_operator_call(*module_);
+    if (!call.empty())
+      throw InputError(fmt::format("{}: its code ({}), an operation that reads or writes files or the network; "
+                                   "refused: {}",
+                                   where(), call, trust_hint()));
+  }
   module_->to(device);
 
-  std::vector<std::string> all_names;
-  std::vector<at::Tensor> all_params;
-  for (const auto& p : module_->named_parameters(/*recurse=*/true)) {
-    if (p.value.scalar_type() != at::kFloat)
+  const DistinctTensors params = distinct_tensors(module_->named_parameters(/*recurse=*/true), "parameter", where());
+  const std::vector<std::string>& all_names = params.names;
+  std::vector<at::Tensor> all_params = params.tensors;
+  tied_ = params.alias_of;
+  for (std::size_t i = 0; i < all_names.size(); ++i)
+    if (all_params[i].scalar_type() != at::kFloat)
       throw InputError(fmt::format("{}: parameter '{}' is {}; the trainer needs float32 (save the module after "
                                    "model.float())",
-                                   where(), p.name, c10::toString(p.value.scalar_type())));
-    all_names.push_back(p.name);
-    all_params.push_back(p.value);
-  }
+                                   where(), all_names[i], c10::toString(all_params[i].scalar_type())));
+  // A name under which a tied tensor appears again means its first name.
+  const auto canonical = [&](const std::string& name) {
+    const auto it = tied_.find(name);
+    return it == tied_.end() ? name : it->second;
+  };
+  std::vector<std::string> every_name = all_names;  // for messages: every spelling named_parameters() gives
+  for (const auto& [alias, first] : tied_) every_name.push_back(alias);
   std::set<std::string> si;
   if (spec.si_parameters.empty()) {
-    si = rule_si_names(*module_);
+    for (const std::string& name : rule_si_names(*module_)) si.insert(canonical(name));
     if (si.empty())
       throw InputError(fmt::format("{}: no parameter qualifies as scale-invariant by the rule (the weight of a "
                                    "bias-free torch.nn Conv or Linear layer that requires grad); name them in "
@@ -112,11 +277,11 @@ TorchScriptModel::TorchScriptModel(const NetworkSpec& spec, at::Device device)
                                    where(), fmt::join(all_names, ", ")));
   } else {
     for (const std::string& name : spec.si_parameters) {
-      if (std::find(all_names.begin(), all_names.end(), name) == all_names.end())
+      if (std::find(every_name.begin(), every_name.end(), name) == every_name.end())
         throw InputError(fmt::format("{}: model.si_parameters names '{}', which is not a parameter of the module{}; "
                                      "its parameters: {}",
-                                     where(), name, did_you_mean(name, all_names), fmt::join(all_names, ", ")));
-      si.insert(name);
+                                     where(), name, did_you_mean(name, every_name), fmt::join(all_names, ", ")));
+      si.insert(canonical(name));
     }
   }
 
@@ -140,7 +305,12 @@ TorchScriptModel::TorchScriptModel(const NetworkSpec& spec, at::Device device)
     }
   }
 
-  // Buffers with their owner submodule and attribute (to swap them out for a pass), module tree in pre-order.
+  // Buffers with their owner submodule and attribute (to swap them out for a pass), module tree in pre-order; a
+  // buffer reachable under several names (shared BatchNorm statistics) is checkpointed once, and swapped in every
+  // place it appears.
+  std::vector<std::string> buffer_names;
+  std::vector<BufferSlot> buffer_slots;
+  std::vector<at::Tensor> buffers;
   for (const auto& sub : module_->named_modules())
     for (const auto& b : sub.value.named_buffers(/*recurse=*/false)) {
       const std::string name = qualified(sub.name, b.name);
@@ -148,10 +318,31 @@ TorchScriptModel::TorchScriptModel(const NetworkSpec& spec, at::Device device)
         throw InputError(fmt::format("{}: buffer '{}' is {}; the trainer keeps float32 and int64 buffers "
                                      "(BatchNorm's) in its checkpoints",
                                      where(), name, c10::toString(b.value.scalar_type())));
-      buffers_.push_back(b.value);
-      buffer_names_.push_back(name);
-      buffer_slots_.push_back({sub.value, b.name});
+      buffer_names.push_back(name);
+      buffer_slots.push_back({sub.value, b.name});
+      buffers.push_back(b.value);
     }
+  struct Named {
+    std::string name;
+    at::Tensor value;
+  };
+  std::vector<Named> named_buffers;
+  for (std::size_t i = 0; i < buffers.size(); ++i) named_buffers.push_back({buffer_names[i], buffers[i]});
+  const DistinctTensors distinct = distinct_tensors(named_buffers, "buffer", where());
+  for (const std::string& name : distinct.names) {
+    const std::size_t i = static_cast<std::size_t>(
+        std::find(buffer_names.begin(), buffer_names.end(), name) - buffer_names.begin());
+    buffers_.push_back(buffers[i]);
+    buffer_names_.push_back(name);
+  }
+  // Every slot, with the index of its distinct buffer.
+  for (std::size_t i = 0; i < buffer_slots.size(); ++i) {
+    const auto alias = distinct.alias_of.find(buffer_names[i]);
+    const std::string& first = alias == distinct.alias_of.end() ? buffer_names[i] : alias->second;
+    buffer_slots[i].index = static_cast<std::size_t>(
+        std::find(buffer_names_.begin(), buffer_names_.end(), first) - buffer_names_.begin());
+    buffer_slots_.push_back(buffer_slots[i]);
+  }
   set_tracked(std::move(tracked), std::move(names), si_tensors);
 }
 
@@ -164,9 +355,11 @@ at::Tensor TorchScriptModel::forward(const at::Tensor& x, BatchNormMode mode) {
   // backward keeps its running-statistics inputs; writing the old values back into them would fail the backward's
   // version check). The module's own buffers are put back untouched.
   const bool swap = mode == BatchNormMode::train_no_track;
-  if (swap)
-    for (std::size_t i = 0; i < buffers_.size(); ++i)
-      buffer_slots_[i].owner.setattr(buffer_slots_[i].name, buffers_[i].clone());
+  std::vector<at::Tensor> copies;
+  if (swap) {
+    for (const at::Tensor& b : buffers_) copies.push_back(b.clone());
+    for (BufferSlot& slot : buffer_slots_) slot.owner.setattr(slot.name, copies[slot.index]);
+  }
   module_->train(mode != BatchNormMode::eval);
   c10::IValue out;
   {
@@ -179,7 +372,7 @@ at::Tensor TorchScriptModel::forward(const at::Tensor& x, BatchNormMode mode) {
       failure = first_line(e.what());
     }
     if (swap)
-      for (std::size_t i = 0; i < buffers_.size(); ++i) buffer_slots_[i].owner.setattr(buffer_slots_[i].name, buffers_[i]);
+      for (BufferSlot& slot : buffer_slots_) slot.owner.setattr(slot.name, buffers_[slot.index]);
     if (!failure.empty())
       throw InputError(fmt::format("{}: forward failed on a batch [{}]: {}", where(), fmt::join(x.sizes(), ", "),
                                    failure));
@@ -199,12 +392,12 @@ at::Tensor TorchScriptModel::forward(const at::Tensor& x, BatchNormMode mode) {
 }
 
 void TorchScriptModel::check_buffers_in_place() const {
-  for (std::size_t i = 0; i < buffers_.size(); ++i) {
-    const c10::IValue now = buffer_slots_[i].owner.attr(buffer_slots_[i].name);
-    if (!now.isTensor() || !now.toTensor().is_same(buffers_[i]))
+  for (const BufferSlot& slot : buffer_slots_) {
+    const c10::IValue now = slot.owner.attr(slot.name);
+    if (!now.isTensor() || !now.toTensor().is_same(buffers_[slot.index]))
       throw InputError(fmt::format("{}: forward replaced buffer '{}' instead of updating it in place; the trainer "
                                    "needs buffers updated in place (as BatchNorm does) to checkpoint them",
-                                   where(), buffer_names_[i]));
+                                   where(), slot.name));
   }
 }
 
@@ -218,6 +411,8 @@ nlohmann::json TorchScriptModel::describe() const {
           {"tracked_parameters", tracked_names()},
           {"frozen_parameters", frozen_names_},
           {"buffers", buffer_names_},
+          {"tied_parameters", tied_},
+          {"trusted", spec_.trust},
           {"in_channels", spec_.in_channels},
           {"classes", spec_.classes}};
 }

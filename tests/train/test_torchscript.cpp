@@ -16,7 +16,11 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <torch/script.h>
+
 #include "idealgas/core/error.hpp"
+#include "idealgas/train/torch_failure.hpp"
+#include "idealgas/train/torchscript_model.hpp"
 #include "idealgas/train/trainer.hpp"
 #include "idealgas/train/training_data.hpp"
 #include "idealgas/train/training_run.hpp"
@@ -54,6 +58,66 @@ torch.jit.script(Net(False)).save(out + "/si.pt")
 torch.manual_seed(0)
 torch.jit.script(Net(True)).save(out + "/affine.pt")
 torch.jit.script(Net(False, classes=3)).save(out + "/wide.pt")
+# Code that reaches a file: maps out/target.bin and writes into it (the issue's evil.pt), or saves a tensor.
+class MapsAFile(nn.Module):
+    def __init__(self, path: str):
+        super().__init__()
+        self.net = Net(False)
+        self.path = path
+    def forward(self, x):
+        t = torch.from_file(self.path, shared=True, size=4, dtype=torch.uint8)
+        t.fill_(65)
+        return self.net(x) + 0.0 * t.sum()
+torch.jit.script(MapsAFile(out + "/target.bin")).save(out + "/maps_a_file.pt")
+class SavesAFile(nn.Module):
+    def __init__(self, path: str):
+        super().__init__()
+        self.net = Net(False)
+        self.path = path
+    def forward(self, x):
+        torch.save(x, self.path)
+        return self.net(x)
+torch.jit.script(SavesAFile(out + "/saved.pt")).save(out + "/saves_a_file.pt")
+# Tied weights: conv2 uses conv's weight (one 2x2x3x3 tensor, d = 36).
+class Tied(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 2, 3, padding=1, bias=False)
+        self.b1 = nn.BatchNorm2d(2, affine=False)
+        self.conv2 = nn.Conv2d(2, 2, 3, padding=1, bias=False)
+        self.conv2.weight = self.conv.weight
+        self.b2 = nn.BatchNorm2d(2, affine=False)
+        self.head = nn.Linear(2, 10)
+        self.head.weight.requires_grad_(False)
+        self.head.bias.requires_grad_(False)
+    def forward(self, x):
+        x = torch.relu(self.b1(self.conv(x.repeat(1, 2, 1, 1))))
+        x = torch.relu(self.b2(self.conv2(x)))
+        return self.head(torch.flatten(torch.nn.functional.adaptive_max_pool2d(x, 1), 1))
+torch.manual_seed(0)
+torch.jit.script(Tied()).save(out + "/tied.pt")
+# Traced: torch.jit.trace keeps no bias attribute on bias-free layers.
+torch.manual_seed(0)
+seq = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1, bias=False), nn.BatchNorm2d(2, affine=False), nn.ReLU(),
+                    nn.Conv2d(2, 4, 3, padding=1, bias=False), nn.BatchNorm2d(4, affine=False), nn.ReLU(),
+                    nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(4, 10))
+for p in seq[8].parameters():
+    p.requires_grad_(False)
+torch.jit.trace(seq, torch.randn(4, 1, 32, 32)).save(out + "/traced.pt")
+# Fails mid-run: its forward raises from the 51st training pass on (an int64 buffer counts them; measurement passes
+# count on copies of the buffers).
+class FailsLater(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = Net(False)
+        self.register_buffer("calls", torch.zeros((), dtype=torch.long))
+    def forward(self, x):
+        self.calls.add_(1)
+        if bool(self.calls > 50):
+            raise RuntimeError("refusing pass " + str(int(self.calls)))
+        return self.net(x)
+torch.manual_seed(0)
+torch.jit.script(FailsLater()).save(out + "/fails_later.pt")
 )PY";
 
 class TorchScriptTest : public ::testing::Test {
@@ -307,6 +371,125 @@ TEST_F(TorchScriptTest, BadModulesAndKeysAreRefusedOnOneLine) {
           "is used only with model.arch = \"torchscript\"");
   refused([&] { TrainConfig::from_toml_string("[model]\narch = \"torchscript\"\n" + protocol, "t"); },
           "model.path must name");
+}
+
+// Issue 18, kind 1: a module is code. One that maps a file and writes into it (torch.from_file(path, shared=True))
+// or saves one is refused before any of its code runs, and the file is untouched (4 bytes "xxxx" before and after);
+// model.trust = true loads it, and then it does write ("AAAA": the refusal is what protected the file). The graph
+// check finds the same call in the compiled code (every function, callees inlined).
+TEST_F(TorchScriptTest, ModulesThatReachFilesAreRefusedUnlessTrusted) {
+  const fs::path target = *dir_ / "target.bin";
+  std::ofstream(target, std::ios::binary) << "xxxx";
+  const auto build_and_check = [&](const TrainConfig& c) {
+    const TrainingData data = prepare_training_data(c);
+    Trainer t(c, data);
+    t.check_scale_invariance(scale_invariance_factors(), kScaleInvarianceRtol, false);  // runs forward
+  };
+  for (const auto& [file, word] : {std::pair<const char*, const char*>{"maps_a_file.pt", "'from_file'"},
+                                   {"saves_a_file.pt", "'save'"}}) {
+    try {
+      build_and_check(config(module(file)));
+      ADD_FAILURE() << file << " was loaded";
+    } catch (const InputError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(word), std::string::npos) << m;
+      EXPECT_NE(m.find("model.trust = true"), std::string::npos) << m;
+      EXPECT_NE(m.find(file), std::string::npos) << m;
+      EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+    }
+  }
+  EXPECT_EQ(slurp(target), "xxxx");
+  EXPECT_FALSE(fs::exists(*dir_ / "saved.pt"));
+  if (testing::cli_built()) {
+    const auto r = testing::run_cli("check-si --model '" + module("maps_a_file.pt") +
+                                    "' --set data.dataset=synthetic --set 'data.synthetic_shape=[1, 8, 8]'");
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_NE(r.output.find("names 'from_file'"), std::string::npos) << r.output;
+    EXPECT_EQ(slurp(target), "xxxx");
+  }
+  // The graph check on its own (the source check runs first in the trainer): the call is found in MapsAFile's
+  // forward, and nothing in the plain module.
+  const torch::jit::Module evil = torch::jit::load(module("maps_a_file.pt"));
+  const std::string call = outside_operator_call(evil);
+  EXPECT_NE(call.find("MapsAFile.forward calls aten::from_file"), std::string::npos) << call;
+  EXPECT_NE(outside_operator_call(torch::jit::load(module("saves_a_file.pt"))).find("calls aten::save"),
+            std::string::npos);
+  EXPECT_EQ(outside_operator_call(torch::jit::load(module("si.pt"))), "");
+  EXPECT_EQ(outside_operator_call(torch::jit::load(module("traced.pt"))), "");
+  // Trusted: loaded, and its forward writes into the file.
+  build_and_check(config(module("maps_a_file.pt"), "trust = true\n"));
+  EXPECT_EQ(slurp(target), "AAAA");
+  // trust is not part of a run's identity (a checkpoint resumes with or without it) but is a torchscript-only key.
+  EXPECT_EQ(config(module("si.pt"), "trust = true\n").result_relevant_json(),
+            config(module("si.pt")).result_relevant_json());
+}
+
+// Issue 18, kind 2: tied weights (conv2.weight = conv.weight, one 2x2x3x3 tensor) are one tracked tensor: d = 36,
+// not 72 (Python's find_scale_invariant_params finds 36 too), its norm is 1 after the start (not 1/sqrt 2), and
+// either of its names names it.
+TEST_F(TorchScriptTest, TiedWeightsAreCountedOnce) {
+  const TrainConfig c = config(module("tied.pt"));
+  const TrainingData data = prepare_training_data(c);
+  Trainer trainer(c, data);
+  EXPECT_EQ(trainer.dim(), 36);
+  EXPECT_EQ(trainer.si_dim(), 36);
+  const nlohmann::json d = trainer.describe();
+  EXPECT_EQ(d["si_parameters"], nlohmann::json({"conv.weight"}));
+  EXPECT_EQ(d["tied_parameters"], nlohmann::json({{"conv2.weight", "conv.weight"}}));
+  EXPECT_NEAR(std::sqrt(trainer.norm_sq()), 1.0, 1e-12);
+  const ScaleInvarianceReport r = trainer.check_scale_invariance(scale_invariance_factors(), kScaleInvarianceRtol, false);
+  EXPECT_EQ(r.d, 36);
+  EXPECT_EQ(r.tensors, 1);
+  EXPECT_TRUE(r.scale_invariant) << r.to_string();
+  // One step moves the tensor by the gradient of both uses, once (the hand formula of theory.md §2, fixed ELR).
+  trainer.keep_last_gradient(true);
+  const std::vector<double> w = trainer.weights();
+  ASSERT_TRUE(trainer.step().finite);
+  const std::vector<double> g = trainer.last_gradient(), next = trainer.weights();
+  ASSERT_EQ(g.size(), 36u);
+  const double s = trainer.protocol().eta_eff * dot(w, w), wd = trainer.protocol().lambda;
+  double worst = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) worst = std::max(worst, std::fabs(next[i] - (w[i] - s * (g[i] + wd * w[i]))));
+  EXPECT_LT(worst, 1e-13);
+  Trainer by_alias(config(module("tied.pt"), "si_parameters = [\"conv2.weight\"]\n"), data);
+  EXPECT_EQ(by_alias.dim(), 36);
+}
+
+// Issue 18, kind 10: torch.jit.trace output. Traced bias-free layers keep no `bias` attribute; the rule takes their
+// weights all the same (0.weight 2x1x3x3 and 3.weight 4x2x3x3: d = 18 + 72 = 90), and the module is
+// scale-invariant (BatchNorm without affine parameters; the bound of the scripted module above, 2e-3).
+TEST_F(TorchScriptTest, TheRuleFindsTheLayersOfATracedModule) {
+  const TrainConfig c = config(module("traced.pt"));
+  const TrainingData data = prepare_training_data(c);
+  Trainer trainer(c, data);
+  EXPECT_EQ(trainer.dim(), 90);
+  const nlohmann::json d = trainer.describe();
+  EXPECT_EQ(d["si_parameters"], nlohmann::json({"0.weight", "3.weight"}));
+  EXPECT_EQ(d["frozen_parameters"], nlohmann::json({"8.weight", "8.bias"}));
+  const ScaleInvarianceReport r = trainer.check_scale_invariance(scale_invariance_factors(), kScaleInvarianceRtol, false);
+  EXPECT_TRUE(r.scale_invariant) << r.to_string();
+  EXPECT_LT(r.max_rel_change, 2e-3) << r.to_string();
+}
+
+// Issue 18, kind 9: a run that fails after it wrote its folder (here the module's forward raises at the 51st step)
+// says what failed, without blaming memory, and removes what it wrote, as its "nothing written" says; LibTorch
+// failures suggest a smaller batch only when memory ran out.
+TEST_F(TorchScriptTest, AFailedRunSaysWhatFailedAndLeavesNothingBehind) {
+  if (!testing::cli_built()) GTEST_SKIP() << "the idealgas program is not built";
+  const fs::path out = *dir_ / "failed";
+  const auto r = testing::run_cli("train --preset synthetic-smoke --quiet --set model.arch=torchscript --set "
+                                  "model.path='\"" + module("fails_later.pt") + "\"' --set train.batch_size=8 --out '" +
+                                  out.string() + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("forward failed on a batch"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("refusing pass 51"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("; nothing written"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("batch_size"), std::string::npos) << r.output;
+  for (const char* f : {"checkpoint.bin", "trace.csv", "running.csv", "summary.json", "meta.json", "config.toml"})
+    EXPECT_FALSE(fs::exists(out / f)) << f;
+  EXPECT_NE(torch_failure_message(std::bad_alloc()).find("memory ran out: lower train.batch_size"), std::string::npos);
+  const c10::Error shape_error({"forward", "net.py", 1}, "shapes cannot be multiplied (8x4 and 5x10)");
+  EXPECT_EQ(torch_failure_message(shape_error), "LibTorch failed: shapes cannot be multiplied (8x4 and 5x10)");
 }
 
 // Through the CLI: check-si prints the verdict and exits 0 or 5; a short training run of the module writes every

@@ -7,9 +7,20 @@
 // tensor; the trainer applies the loss (model.loss: cross-entropy, or MSE to one-hot targets). Parameters and
 // floating buffers are float32; buffers are updated in place (as BatchNorm does), never reassigned.
 //
+// A module is a program that runs with the user's privileges (torch.jit.load runs its __setstate__ methods, forward
+// runs at every step). Unless spec.trust (model.trust = true), a module whose code calls an operation that reaches
+// files or the network (aten::from_file, aten::save, c10d::) is refused: its source is read before loading, its
+// compiled graphs (every function of its compilation unit, callees inlined) after loading, before anything is
+// called. docs/security.md says what this does and does not cover.
+//
+// Parameters are counted once per tensor: a parameter reachable under several names (tied weights, conv2.weight =
+// conv.weight) is one tracked tensor under its first name in named_parameters() order, and naming any of its names
+// in si_parameters names it; tensors that share memory without being the same tensor are refused. Buffers likewise.
+//
 // Scale-invariant (SI) parameters: the names of spec.si_parameters, spelled as named_parameters() spells them;
 // when none are named, the rule: the weight of every torch.nn Conv1d/2d/3d, ConvTranspose1d/2d/3d and Linear
-// submodule that has no bias and requires grad. The rule reads the module tree, not the graph (TorchScript graphs
+// submodule that has no bias and requires grad (scripted layers keep bias = None as an attribute; traced ones keep
+// no bias attribute at all, which counts as no bias). The rule reads the module tree, not the graph (TorchScript graphs
 // of submodule calls are too varied to follow reliably), so it cannot see what a weight feeds: a bias-free
 // linear head would be taken too. The trainer therefore measures scale invariance before training
 // (train/scale_invariance.hpp) and refuses a module that fails; Python's idealgas.find_scale_invariant_params
@@ -25,6 +36,7 @@
 // the first call runs the same graph as the millionth (a resumed run gives the same bits).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -38,8 +50,9 @@ namespace idealgas::train {
 
 class TorchScriptModel final : public Model {
  public:
-  /// InputError (naming model.path) for a file that is no TorchScript module, unknown SI names, no SI
-  /// parameter, or parameters/buffers of another dtype; IoError for a file that cannot be read.
+  /// InputError (naming model.path) for a file that is no TorchScript module, code that reaches files or the network
+  /// (unless spec.trust), unknown SI names, no SI parameter, partly overlapping tensors, or parameters/buffers of
+  /// another dtype; IoError for a file that cannot be read.
   TorchScriptModel(const NetworkSpec& spec, at::Device device);
   ~TorchScriptModel() override;
 
@@ -56,6 +69,12 @@ class TorchScriptModel final : public Model {
   std::unique_ptr<torch::jit::Module> module_;
   std::vector<BufferSlot> buffer_slots_;  // one per buffer, in the order of buffers_
   std::vector<std::string> buffer_names_, frozen_names_;
+  std::map<std::string, std::string> tied_;  // a parameter's later name -> its first name (tied weights)
 };
+
+/// The first call in `module`'s code (every function of its compilation unit, callees inlined, nested blocks and
+/// forked subgraphs included) of an operation that reaches files or the network, as "FUNCTION calls OPERATOR";
+/// empty if there is none. TorchScriptModel refuses such modules unless spec.trust.
+std::string outside_operator_call(const torch::jit::Module& module);
 
 }  // namespace idealgas::train
