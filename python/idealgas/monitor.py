@@ -481,7 +481,7 @@ class Monitor:
     def state_dict(self) -> dict:
         """Everything the monitor has measured, for a checkpoint: ``torch.save({"model": model.state_dict(),
         "optimizer": opt.state_dict(), "monitor": mon.state_dict()}, path)``. Tensors, numbers, strings, lists and
-        dicts only, so ``torch.load(path, weights_only=True)`` reads it. Holds the per-step series (6 doubles per
+        dicts only (what PyTorch 2's ``torch.load(path, weights_only=True)`` accepts). Holds the per-step series (6 doubles per
         step), the log points and the queue's raw snapshots (``queue.size * d`` values)."""
         state = {"format": self._STATE_FORMAT, "version": self._STATE_VERSION, "settings": self._settings(),
                  "steps": self.steps, "w_sq": self._w_sq, "w_norm": self._w_norm, "seconds": self.seconds,

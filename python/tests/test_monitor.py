@@ -317,6 +317,17 @@ def test_load_state_dict_refuses_what_does_not_fit():
     mon = idealgas.Monitor([model.w], "lr", optimizer=opt, eta=0.1, lambda_=0.01, queue_size=5, snapshot_every=2)
     train(model, mon, opt, 9)
     state = mon.state_dict()
+
+    def leaves(x):
+        if isinstance(x, dict):
+            return [v for k, item in x.items() for v in [k, *leaves(item)]]
+        if isinstance(x, list):
+            return [v for item in x for v in leaves(item)]
+        return [x]
+
+    # Only tensors and plain Python values (what a weights-only torch.load accepts): no NumPy, no classes.
+    kinds = {type(v) for v in leaves(state)}
+    assert kinds <= {torch.Tensor, int, float, str, bool, type(None)}, kinds
     other = idealgas.Monitor([model.w], "lr", optimizer=opt, eta=0.1, lambda_=0.01, queue_size=6, snapshot_every=2)
     with pytest.raises(idealgas.InputError, match=r"not built as the saved one: queue_size = 5 \(saved\) vs 6"):
         other.load_state_dict(state)

@@ -62,8 +62,9 @@ def test_the_quick_start_runs_as_written(tmp_path):
     code = quick_start_code()
     assert code.count("\n") <= 20, code.count("\n")
     (tmp_path / "quickstart.py").write_text(code)
-    out = subprocess.run([sys.executable, "quickstart.py"], cwd=tmp_path, capture_output=True, text=True,
-                         env=os.environ, timeout=300)
+    env = {**os.environ, "PYTHONPATH": str(Path(os.path.abspath(idealgas.__file__)).parents[1])}  # cwd moves
+    out = subprocess.run([sys.executable, "quickstart.py"], cwd=tmp_path, capture_output=True, text=True, env=env,
+                         timeout=300)
     assert out.returncode == 0, out.stderr
     # The report's table: the protocol line and a temperature (a number, not n/a).
     assert out.stdout.startswith("ideal gas, protocol lr (eta = 0.1, lambda = 0.05), d = 1536"), out.stdout
