@@ -33,8 +33,9 @@ What it assumes and how it measures (docs/python.md has the long form):
   A call before ``optimizer.step()`` (weights unchanged since the previous call) or after ``zero_grad()`` (no
   gradient, or a zero one) is refused with a message saying so.
 * Per step it records the radius, ``|g_B|^2``, the batch loss (if given), ``cos(g_B, w)`` (0 for SI parameters),
-  and on the sphere the pre-projection norm; every ``snapshot_every`` steps the weights go into an
-  :class:`idealgas.SnapshotQueue` of ``queue_size`` snapshots.
+  and on the sphere the pre-projection norm; every ``snapshot_every`` steps the weights go into a ring of the last
+  ``queue_size`` snapshots, which enter the entropy queue (:attr:`Monitor.queue`, an
+  :class:`idealgas.SnapshotQueue`) when an estimate is asked for.
 * ``sigma^2 = Tr Sigma(w_hat)/(d-1)`` with ``Tr Sigma + |grad L(w_hat)|^2 = E[r^2 |g_B|^2]`` over the steps
   (exact in expectation: every step's gradient is an unbiased draw at its own point) minus the full-gradient
   term ``E|grad L(w_hat)|^2`` from :meth:`Monitor.measure_full_gradient` at log points. Without those the
@@ -100,7 +101,8 @@ class Monitor:
             maximising, the protocol's weight decay and, for ``'lr'``, ``lr == eta``; for ``'elr'`` and
             ``'sphere'`` the monitor sets the learning rate of the groups holding ``params``, which must then
             hold no other trainable tensor).
-        queue_size: snapshots in the entropy queue (memory: ``queue_size * (d + queue_size)`` doubles).
+        queue_size: snapshots in the entropy queue (memory: ``queue_size * (d + queue_size)`` doubles, plus
+            ``queue_size * d`` values of the weights' dtype for the raw rows that checkpoints save).
         snapshot_every: steps between two snapshots (the paper: 25; see the adjacency warning in docs/theory.md §5).
         entropy_k, exclude_window: options of the entropy estimate (as :func:`idealgas.entropy`).
     """
@@ -149,7 +151,7 @@ class Monitor:
                 f"half the memory ({memory / 2**30:.1f} GiB); lower queue_size")
         self.entropy_k, self.exclude_window = entropy_k, exclude_window
         # The snapshots: raw rows in a ring (what state_dict() saves), pushed into the entropy queue only when an
-        # estimate is asked for (the `queue` property). A push costs O(queue_size * d) (39 ms at d = 54,272 and
+        # estimate is asked for (the `queue` property). A push costs O(queue_size * d) (46-58 ms at d = 54,272 and
         # 1000 rows, memory-bound), more than a small model's training steps between two snapshots; a row that
         # leaves the ring before any estimate needs no push at all. The queue's estimate depends only on its rows,
         # oldest first, so it is the same bits either way.
