@@ -200,6 +200,7 @@ class Run {
  private:
   // Refuses a folder holding another run, then writes config.toml and meta.json (nothing before this point).
   void open_folder() {
+    const FolderRecordsLock records(out_);  // a sweep may be writing this folder's config.toml
     const fs::path ckpt = out_ / "checkpoint.bin";
     std::error_code ec;
     // A checkpoint that is not a regular file (a FIFO would block the read for ever, a folder cannot be read).
@@ -223,8 +224,8 @@ class Run {
                                    "pass --restart to start over there",
                                    out_.string()));
     }
-    if (o_.restart)
-      for (const char* f : kRunFiles) fs::remove(out_ / f, ec);
+    if (o_.restart)  // this run's files only, and only where a train run recorded itself (core/run_folder.hpp)
+      remove_own_files(out_, {{std::begin(kRunFiles), std::end(kRunFiles)}, {}}, "meta.json", holds_train_record());
     for (const char* f : kRunFiles) existed_before_.push_back(fs::exists(out_ / f, ec));
     wrote_ = true;
     write_file_atomically(out_ / "config.toml", c_.to_toml());
@@ -268,6 +269,22 @@ class Run {
     if (!what.empty() && s.divergence.empty())
       throw IoError(fmt::format("checkpoint {} is corrupt ({}); delete it, or pass --restart to start over",
                                 ckpt.string(), what));
+  }
+
+  // A folder a train run recorded: its meta.json (with the build and the trainer), or a config.toml that reads as a
+  // train configuration (a sweep writes it before the run starts). --restart removes files nowhere else.
+  bool holds_train_record() const {
+    try {
+      const nlohmann::json meta = nlohmann::json::parse(read_file(out_ / "meta.json"), nullptr, false);
+      if (meta.is_object() && meta.contains("build") && meta.contains("trainer")) return true;
+    } catch (const Error&) {
+    }
+    try {
+      TrainConfig::from_toml_string(read_file(out_ / "config.toml"), (out_ / "config.toml").string());
+      return true;
+    } catch (const Error&) {
+      return false;
+    }
   }
 
   // A config.toml without a checkpoint is this run's own when it reads back as the same configuration: a sweep
@@ -535,7 +552,7 @@ void refuse_foreign_folder(const fs::path& out) {
     return;
   for (const fs::directory_entry& e : fs::directory_iterator(out, ec)) {
     const std::string name = e.path().filename().string();
-    if (name != ".lock" && name.find(".tmp.") == std::string::npos)  // the lock and killed writes' leftovers
+    if (name != ".lock" && name != kRecordsLockFile && name.find(".tmp.") == std::string::npos)  // locks, leftovers
       throw InputError(fmt::format("--out {} holds files that are not an idealgas train run (e.g. {}); choose a new "
                                    "or empty folder",
                                    out.string(), name));
