@@ -47,6 +47,13 @@ Network::Network(const NetworkSpec& spec, std::uint64_t init_key, std::uint64_t 
       convs_.push_back(conv_weight(widths[l + 1], widths[l], 3));
       bns_.push_back(batch_norm(widths[l + 1]));
     }
+  } else if (spec.arch == Architecture::mlp) {
+    long long in = static_cast<long long>(c) * spec.image_height * spec.image_width;
+    for (int l = 0; l < spec.depth; ++l) {
+      convs_.push_back(linear_weight(k, in));
+      bns_.push_back(batch_norm(k));
+      in = k;
+    }
   } else {
     convs_.push_back(conv_weight(k, c, 3));  // stem
     int in = k;
@@ -68,18 +75,18 @@ Network::Network(const NetworkSpec& spec, std::uint64_t init_key, std::uint64_t 
     bns_.push_back(batch_norm(8 * k));  // head BN
   }
   // Head: default-initialised linear layer from its own stream; frozen and rescaled to head_norm (SI model).
-  const long long features = 8LL * k;
+  const long long features = spec.arch == Architecture::mlp ? k : 8LL * k;
   at::Tensor w = default_uniform(derive_stream_key(head_key, {0}), {spec.classes, features}, features);
   if (!spec.practical) w.mul_(spec.head_norm / w.norm().item<double>());
   head_weight_ = w.to(device);
-  if (spec.arch == Architecture::convnet)
+  if (spec.arch != Architecture::resnet18)  // the paper's ConvNet head has a bias; the MLP takes the same head
     head_bias_ = default_uniform(derive_stream_key(head_key, {1}), {spec.classes}, features).to(device);
 
   std::vector<at::Tensor> tracked;
   std::vector<std::string> names;
   for (std::size_t i = 0; i < convs_.size(); ++i) {
     tracked.push_back(convs_[i]);
-    names.push_back(fmt::format("conv{}.weight", i));
+    names.push_back(fmt::format(spec.arch == Architecture::mlp ? "fc{}.weight" : "conv{}.weight", i));
   }
   if (spec.practical) {
     for (std::size_t i = 0; i < bns_.size(); ++i) {
@@ -100,11 +107,16 @@ Network::Network(const NetworkSpec& spec, std::uint64_t init_key, std::uint64_t 
 }
 
 nlohmann::json Network::describe() const {
-  return {{"architecture", architecture_name(spec_.arch)},
-          {"width", spec_.width},
-          {"practical", spec_.practical},
-          {"in_channels", spec_.in_channels},
-          {"classes", spec_.classes}};
+  nlohmann::json j = {{"architecture", architecture_name(spec_.arch)},
+                      {"width", spec_.width},
+                      {"practical", spec_.practical},
+                      {"in_channels", spec_.in_channels},
+                      {"classes", spec_.classes}};
+  if (spec_.arch == Architecture::mlp) {
+    j["depth"] = spec_.depth;
+    j["input_features"] = static_cast<long long>(spec_.in_channels) * spec_.image_height * spec_.image_width;
+  }
+  return j;
 }
 
 at::Tensor Network::conv_weight(int out, int in, int kernel) {
@@ -112,6 +124,11 @@ at::Tensor Network::conv_weight(int out, int in, int kernel) {
   return to_layout(default_uniform(key, {out, in, kernel, kernel}, static_cast<long long>(in) * kernel * kernel),
                    spec_.channels_last)
       .to(device());
+}
+
+at::Tensor Network::linear_weight(int out, long long in) {
+  const std::uint64_t key = derive_stream_key(init_key_, {static_cast<std::uint64_t>(next_layer_++)});
+  return default_uniform(key, {out, in}, in).to(device());
 }
 
 Network::BatchNorm Network::batch_norm(int channels) {
@@ -140,8 +157,19 @@ at::Tensor Network::forward(const at::Tensor& x, BatchNormMode mode) {
   IDEALGAS_ASSERT(x.dim() == 4 && x.size(1) == spec_.in_channels && x.size(2) == kInputSize &&
                       x.size(3) == kInputSize,
                   "network input must be [B, in_channels, 32, 32]");
+  if (spec_.arch == Architecture::mlp) return forward_mlp(x, mode);
   at::Tensor input = to_layout(x, spec_.channels_last);
   return spec_.arch == Architecture::convnet ? forward_convnet(input, mode) : forward_resnet(input, mode);
+}
+
+at::Tensor Network::forward_mlp(const at::Tensor& x, BatchNormMode mode) {
+  // The data are centred on the 32x32 canvas (data::pad_images): crop the image back out, so that the padding,
+  // the same constant in every image, adds no weights (their gradient would be zero after BN: dead coordinates
+  // that only decay and would miscount d).
+  const std::int64_t top = (kInputSize - spec_.image_height) / 2, left = (kInputSize - spec_.image_width) / 2;
+  at::Tensor h = x.narrow(2, top, spec_.image_height).narrow(3, left, spec_.image_width).reshape({x.size(0), -1});
+  for (std::size_t l = 0; l < convs_.size(); ++l) h = at::relu(bn(at::linear(h, convs_[l]), bns_[l], mode));
+  return at::linear(h, head_weight_, head_bias_);
 }
 
 at::Tensor Network::forward_convnet(at::Tensor x, BatchNormMode mode) {

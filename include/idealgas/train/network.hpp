@@ -26,11 +26,13 @@ class Network final : public Model {
   at::Tensor forward(const at::Tensor& x, BatchNormMode mode) override;
   nlohmann::json describe() const override;
 
-  // Tracked parameters (Model::tracked): every conv weight (the SI parameters, order of the forward pass);
+  // Tracked parameters (Model::tracked): every conv weight, or every hidden linear weight of the mlp (the SI
+  // parameters, order of the forward pass);
   // practical mode appends BN weights and biases and the head. Buffers (Model::buffers): BatchNorm running mean
   // and variance per layer, in order.
 
-  /// Frozen head: weight [classes, 8k] and (convnet) bias [classes] (undefined for resnet18).
+  /// Frozen head: weight [classes, 8k] ([classes, k] for the mlp) and (convnet, mlp) bias [classes] (undefined for
+  /// resnet18).
   const at::Tensor& head_weight() const { return head_weight_; }
   const at::Tensor& head_bias() const { return head_bias_; }
 
@@ -40,15 +42,17 @@ class Network final : public Model {
     at::Tensor weight, bias;  // practical mode; undefined otherwise
   };
   at::Tensor conv_weight(int out, int in, int kernel);
+  at::Tensor linear_weight(int out, long long in);
   BatchNorm batch_norm(int channels);
   at::Tensor bn(const at::Tensor& x, const BatchNorm& layer, BatchNormMode mode);
   at::Tensor forward_convnet(at::Tensor x, BatchNormMode mode);
   at::Tensor forward_resnet(at::Tensor x, BatchNormMode mode);
+  at::Tensor forward_mlp(const at::Tensor& x, BatchNormMode mode);
 
   NetworkSpec spec_;
   std::uint64_t init_key_;
   int next_layer_ = 0;  // stream index of the next initialised tensor
-  std::vector<at::Tensor> convs_;  // SI weights in forward order
+  std::vector<at::Tensor> convs_;  // SI weights (conv, or the mlp's linear) in forward order
   std::vector<BatchNorm> bns_;     // in forward order
   at::Tensor head_weight_, head_bias_;
 };

@@ -26,6 +26,7 @@ struct ImageTensorData {
 struct TrainingData {
   std::string description;  // "fashion-mnist train (200 per class)", for meta.json
   std::size_t channels = 0;
+  std::size_t height = 0, width = 0;  // the images' own size, before they were centred on the 32x32 canvas
   int classes = 0;
   data::ChannelNormalisation normalisation;
   ImageTensorData train, test;
