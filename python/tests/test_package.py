@@ -70,3 +70,15 @@ def test_the_quick_start_runs_as_written(tmp_path):
     assert out.stdout.startswith("ideal gas, protocol lr (eta = 0.1, lambda = 0.05), d = 1536"), out.stdout
     t_line = next(line for line in out.stdout.splitlines() if line.strip().startswith("T "))
     assert float(t_line.split()[1]) > 0, t_line
+
+
+def test_sources_parse_as_the_oldest_supported_python():
+    # pyproject.toml says requires-python >= 3.9 (docs/python.md, "Supported versions"): no newer syntax.
+    import ast
+
+    python_dir = Path(__file__).resolve().parents[1]
+    sources = sorted((python_dir / "idealgas").glob("*.py")) + [python_dir / "setup.py"]
+    assert len(sources) >= 6, sources
+    for source in sources:
+        ast.parse(source.read_text(encoding="utf-8"), str(source), feature_version=(3, 9))
+    assert 'requires-python = ">=3.9"' in (python_dir / "pyproject.toml").read_text(encoding="utf-8")
