@@ -22,7 +22,7 @@ if [[ $# -ge 1 ]]; then
   fi
 fi
 
-targets=(${FUZZ_TARGETS:-npy snapshot iso_config checkpoint train_checkpoint sweep_inputs datasets torchscript})
+targets=(${FUZZ_TARGETS:-npy snapshot iso_config checkpoint train_checkpoint sweep_inputs datasets torchscript run_folder})
 cmake --preset sanitize >/dev/null
 cmake --build --preset sanitize -j "${JOBS:-2}" --target "${targets[@]/#/fuzz_}"
 
