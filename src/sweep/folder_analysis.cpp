@@ -1,6 +1,7 @@
 #include "idealgas/sweep/folder_analysis.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -85,7 +86,10 @@ FolderAnalysis analyse_folder(const fs::path& dir, const std::vector<fs::path>& 
           throw InputError(fmt::format("{} is listed twice (as {}); list each folder once", o.string(), seen.string()));
       // The shard's own configurations against this folder's grid (DIR has its grid.toml: nothing is written).
       const GridConfig g = read_sweep_grid(o);
-      adopt_sweep_grid(dir, g, expand_grid(g, kinds.find(g.kind, g.source)), kinds);
+      adopt_sweep_grid(dir, g, expand_grid(g, kinds.find(g.kind, g.source)), kinds,
+                       fmt::format("{} is not a shard of it: analyze takes a sweep folder and folders holding shards "
+                                   "of the same grid; analyze each grid on its own",
+                                   o.string()));
       dirs.push_back(o);
     }
     out.sweep = collect_sweep(dirs, grid, configs);
@@ -112,6 +116,11 @@ FolderAnalysis analyse_folder(const fs::path& dir, const std::vector<fs::path>& 
   if (out.grids.empty())
     throw InputError(fmt::format("{} has no result to analyse yet (idealgas sweep status {})", dir.string(), dir.string()));
 
+  // Each grid's table is a file named by its stem: two grids with one name would overwrite each other's table.
+  std::set<std::string> stems;
+  for (const AssembledGrid& g : out.grids)
+    IDEALGAS_ASSERT(stems.insert(grid_file_stem(g)).second,
+                    "two grids of " + dir.string() + " share the file name " + grid_file_stem(g));
   nlohmann::json grids = nlohmann::json::array();
   for (const AssembledGrid& g : out.grids) {
     nlohmann::json a = analyse_grid(g, options);

@@ -84,7 +84,7 @@ int restart_sweep_folder(const fs::path& dir, const JobKinds& kinds) {
 }
 
 void adopt_sweep_grid(const fs::path& dir, const GridConfig& grid, const std::vector<SweepConfiguration>& configurations,
-                      const JobKinds& kinds) {
+                      const JobKinds& kinds, const std::string& way_out) {
   const fs::path file = dir / kSweepGridFile;
   const FolderRecordsLock records(dir);  // another shard may be adopting its grid at this very moment
   std::error_code ec;
@@ -104,9 +104,10 @@ void adopt_sweep_grid(const fs::path& dir, const GridConfig& grid, const std::ve
         difference = fmt::format("configuration {} is {} there, {} here", k, before[k].label, configurations[k].label);
   }
   if (!difference.empty())
-    throw InputError(fmt::format("{} holds a sweep of another grid ({}); choose another --out, or pass --restart to "
-                                 "remove that sweep's results (only those) and start over",
-                                 dir.string(), difference));
+    throw InputError(fmt::format("{} holds a sweep of another grid ({}); {}", dir.string(), difference,
+                                 way_out.empty() ? "choose another --out, or pass --restart to remove that sweep's "
+                                                   "results (only those) and start over"
+                                                 : way_out));
 }
 
 }  // namespace idealgas

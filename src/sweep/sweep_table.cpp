@@ -165,7 +165,8 @@ SweepTable merge_sweep_folders(const fs::path& dir, const std::vector<fs::path>&
   adopt_sweep_grid(dir, grid, configs, kinds);
   for (const fs::path& other : others) {
     const GridConfig g = read_sweep_grid(other);
-    adopt_sweep_grid(dir, g, expand_grid(g, kinds.find(g.kind, g.source)), kinds);  // the same grid, else refused
+    adopt_sweep_grid(dir, g, expand_grid(g, kinds.find(g.kind, g.source)), kinds,  // the same grid, else refused
+                     fmt::format("{} is not a shard of it: merge takes folders holding shards of one grid", other.string()));
   }
   // Staging folders of a merge that was killed.
   for (auto it = fs::directory_iterator(dir / kSweepRunsFolder, ec); !ec && it != fs::directory_iterator();

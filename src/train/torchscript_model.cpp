@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -94,6 +95,76 @@ std::string trust_hint() {
          "(docs/security.md)";
 }
 
+// Little-endian fields of a zip archive.
+std::uint64_t le(const std::string& b, std::size_t at, int bytes) {
+  std::uint64_t v = 0;
+  for (int k = bytes - 1; k >= 0; --k) v = (v << 8) | static_cast<unsigned char>(b[at + static_cast<std::size_t>(k)]);
+  return v;
+}
+
+// LibTorch's reader allocates each record's declared uncompressed size before it checks anything (a 4-byte change of
+// a size field asks for 4 GB). The central directory is read here first and every record's sizes checked against the
+// file: stored records hold exactly their bytes, deflated ones at most deflate's limit of 1032 : 1. Archives this
+// reader cannot parse are left to LibTorch's reader, which refuses them.
+void refuse_implausible_record_sizes(const std::string& path, const std::string& where) {
+  std::error_code ec;
+  const std::uint64_t file_size = std::filesystem::file_size(path, ec);
+  if (ec || file_size < 22) return;
+  std::ifstream in(path, std::ios::binary);
+  const auto read_at = [&](std::uint64_t offset, std::uint64_t n) {
+    std::string b(static_cast<std::size_t>(n), '\0');
+    in.seekg(static_cast<std::streamoff>(offset));
+    in.read(b.data(), static_cast<std::streamsize>(n));
+    return in ? b : std::string();
+  };
+  // End of central directory: within the last 22 + 65535 (comment) bytes.
+  const std::uint64_t tail_size = std::min<std::uint64_t>(file_size, 22 + 65535 + 20);
+  const std::string tail = read_at(file_size - tail_size, tail_size);
+  if (tail.empty()) return;
+  const std::size_t eocd = tail.rfind(std::string("PK\x05\x06", 4));
+  if (eocd == std::string::npos || eocd + 22 > tail.size()) return;
+  std::uint64_t entries = le(tail, eocd + 10, 2), cd_size = le(tail, eocd + 12, 4), cd_offset = le(tail, eocd + 16, 4);
+  if (eocd >= 20 && tail.compare(eocd - 20, 4, std::string("PK\x06\x07", 4)) == 0) {  // zip64
+    const std::uint64_t z64 = le(tail, eocd - 20 + 8, 8);
+    if (z64 > file_size || file_size - z64 < 56) return;
+    const std::string rec = read_at(z64, 56);
+    if (rec.size() < 56 || rec.compare(0, 4, std::string("PK\x06\x06", 4)) != 0) return;
+    entries = le(rec, 32, 8);
+    cd_size = le(rec, 40, 8);
+    cd_offset = le(rec, 48, 8);
+  }
+  if (cd_offset > file_size || cd_size > file_size - cd_offset) return;  // LibTorch's reader says what is wrong
+  const std::string cd = read_at(cd_offset, cd_size);
+  std::size_t at = 0;
+  for (std::uint64_t k = 0; k < entries && at + 46 <= cd.size(); ++k) {
+    if (cd.compare(at, 4, std::string("PK\x01\x02", 4)) != 0) return;
+    const std::uint64_t method = le(cd, at + 10, 2);
+    std::uint64_t compressed = le(cd, at + 20, 4), uncompressed = le(cd, at + 24, 4);
+    const std::size_t name_len = le(cd, at + 28, 2), extra_len = le(cd, at + 30, 2), comment_len = le(cd, at + 32, 2);
+    if (at + 46 + name_len + extra_len > cd.size()) return;
+    const std::string name = cd.substr(at + 46, name_len);
+    // Zip64 sizes: extra field 0x0001 holds the 8-byte values of the fields set to 0xFFFFFFFF, in this order.
+    for (std::size_t e = at + 46 + name_len; e + 4 <= at + 46 + name_len + extra_len;) {
+      const std::uint64_t id = le(cd, e, 2), len = le(cd, e + 2, 2);
+      if (e + 4 + len > at + 46 + name_len + extra_len) break;
+      if (id == 1) {
+        std::size_t f = e + 4;
+        if (uncompressed == 0xFFFFFFFFu && f + 8 <= e + 4 + len) uncompressed = le(cd, f, 8), f += 8;
+        if (compressed == 0xFFFFFFFFu && f + 8 <= e + 4 + len) compressed = le(cd, f, 8);
+      }
+      e += 4 + len;
+    }
+    const bool plausible = compressed <= file_size && (method == 0   ? uncompressed == compressed
+                                                       : method == 8 ? uncompressed <= 1032 * compressed + 1024
+                                                                     : false);
+    if (!plausible)
+      throw InputError(fmt::format("{}: not a TorchScript module: record '{}' declares {} bytes from {} stored "
+                                   "(compression method {}) in a file of {} bytes",
+                                   where, name, uncompressed, compressed, method, file_size));
+    at += 46 + name_len + extra_len + comment_len;
+  }
+}
+
 // Before anything of the archive runs (torch::jit::load already executes __setstate__ methods): the words of its
 // TorchScript source. IoError/InputError naming the record and the word.
 void refuse_outside_words_in_source(const std::string& path, const std::string& where) {
@@ -115,8 +186,8 @@ void refuse_outside_words_in_source(const std::string& path, const std::string& 
       auto record = reader->getRecord(name);
       const std::size_t size = std::get<1>(record);
       if (size > kMaxCodeRecordBytes)
-        throw InputError(fmt::format("{}: its source record '{}' holds {} bytes, more than a network's source ({} MiB); "
-                                     "{}",
+        throw InputError(fmt::format("{}: its source record '{}' holds {} bytes, more than a network's source "
+                                     "({} MiB); {}",
                                      where, name, size, kMaxCodeRecordBytes >> 20, trust_hint()));
       text.assign(static_cast<const char*>(std::get<0>(record).get()), size);
     } catch (const Error&) {
@@ -234,6 +305,7 @@ TorchScriptModel::TorchScriptModel(const NetworkSpec& spec, at::Device device)
                               std::filesystem::exists(spec.script_path, ec) ? "is not a regular file" : "does not exist"));
   // A module is code: its source is read before anything of it runs (load runs __setstate__), its compiled graphs
   // after loading, before any method is called (docs/security.md).
+  refuse_implausible_record_sizes(spec.script_path, where());
   if (!spec.trust) refuse_outside_words_in_source(spec.script_path, where());
   try {
     module_ = std::make_unique<torch::jit::Module>(torch::jit::load(spec.script_path, device));

@@ -424,6 +424,29 @@ TEST_F(TorchScriptTest, ModulesThatReachFilesAreRefusedUnlessTrusted) {
             config(module("si.pt")).result_relevant_json());
 }
 
+// A crafted archive: the first record's uncompressed size in the central directory raised to 0xFFFFFFF0 (4 GB, in a
+// 20 kB file). LibTorch's reader would allocate it before checking anything (the fuzz target's malloc limit stops
+// there); the archive is refused first, naming the record and both sizes.
+TEST_F(TorchScriptTest, CraftedRecordSizesAreRefusedBeforeLibTorchAllocates) {
+  std::string file = slurp(module("si.pt"));
+  const std::size_t entry = file.find(std::string("PK\x01\x02", 4));
+  ASSERT_NE(entry, std::string::npos);
+  const std::uint32_t huge = 0xFFFFFFF0u;
+  for (int k = 0; k < 4; ++k)
+    file[entry + 24 + static_cast<std::size_t>(k)] = static_cast<char>((huge >> (8 * k)) & 0xFF);
+  std::ofstream(*dir_ / "crafted.pt", std::ios::binary) << file;
+  try {
+    const TrainConfig c = config((*dir_ / "crafted.pt").string(), "trust = true\n");
+    const TrainingData data = prepare_training_data(c);
+    Trainer t(c, data);
+    ADD_FAILURE() << "a crafted archive was loaded";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("declares 4294967280 bytes from"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  }
+}
+
 // Issue 18, kind 2: tied weights (conv2.weight = conv.weight, one 2x2x3x3 tensor) are one tracked tensor: d = 36,
 // not 72 (Python's find_scale_invariant_params finds 36 too), its norm is 1 after the start (not 1/sqrt 2), and
 // either of its names names it.
@@ -449,7 +472,8 @@ TEST_F(TorchScriptTest, TiedWeightsAreCountedOnce) {
   ASSERT_EQ(g.size(), 36u);
   const double s = trainer.protocol().eta_eff * dot(w, w), wd = trainer.protocol().lambda;
   double worst = 0;
-  for (std::size_t i = 0; i < w.size(); ++i) worst = std::max(worst, std::fabs(next[i] - (w[i] - s * (g[i] + wd * w[i]))));
+  for (std::size_t i = 0; i < w.size(); ++i)
+    worst = std::max(worst, std::fabs(next[i] - (w[i] - s * (g[i] + wd * w[i]))));
   EXPECT_LT(worst, 1e-13);
   Trainer by_alias(config(module("tied.pt"), "si_parameters = [\"conv2.weight\"]\n"), data);
   EXPECT_EQ(by_alias.dim(), 36);

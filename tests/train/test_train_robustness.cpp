@@ -11,16 +11,15 @@
 #include <thread>
 #include <vector>
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
 #include <torch/torch.h>
 #include <unistd.h>
 
 #include "idealgas/core/crc32.hpp"
 #include "idealgas/train/model.hpp"
 #include "support/cli_folder_test.hpp"
+#include "support/spawn.hpp"
 
 namespace idealgas {
 namespace {
@@ -29,36 +28,12 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using testing::run_cli;
 using testing::slurp;
+using testing::wait_exit;
 
 class TrainRobustness : public testing::CliFolderTest {
  protected:
   TrainRobustness() : CliFolderTest("idealgas_train_robust_") {}
 };
-
-// Runs `idealgas ARGS...` in the background, its output into `log`.
-pid_t spawn(const std::vector<std::string>& args, const fs::path& log) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    ::dup2(fd, 1);
-    ::dup2(fd, 2);
-    std::vector<char*> argv;
-    std::string prog = IDEALGAS_CLI_PATH;
-    argv.push_back(prog.data());
-    std::vector<std::string> copy = args;
-    for (std::string& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execv(prog.c_str(), argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 // Log points at iterations 200 and 400, each measuring 1000 fresh batches (the run's length allows 2000: 10 x 400
 // steps over 2 log points); steps take ~1 ms, a log point seconds. SIGTERM 1 s after the run opened its folder
@@ -78,9 +53,10 @@ TEST_F(TrainRobustness, SigtermDuringALogPointStopsAtOnceAndTheResumedRunIsBitwi
     a.insert(a.end(), {"--out", (dir_ / out).string()});
     return a;
   };
-  ASSERT_EQ(wait_exit(spawn(with_out("straight"), dir_ / "straight.log")), 0) << slurp(dir_ / "straight.log");
+  ASSERT_EQ(wait_exit(testing::spawn_cli(with_out("straight"), (dir_ / "straight.log").string())), 0)
+      << slurp(dir_ / "straight.log");
 
-  const pid_t stopped = spawn(with_out("resumed"), dir_ / "stopped.log");
+  const pid_t stopped = testing::spawn_cli(with_out("resumed"), (dir_ / "stopped.log").string());
   for (int i = 0; i < 800 && !fs::exists(dir_ / "resumed" / "checkpoint.bin"); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
@@ -96,7 +72,8 @@ TEST_F(TrainRobustness, SigtermDuringALogPointStopsAtOnceAndTheResumedRunIsBitwi
   // The checkpoint holds iteration 200 without its log point (pending), which the resumed run does first.
   EXPECT_EQ(slurp(dir_ / "resumed" / "trace.csv").find("\n200,"), std::string::npos);
 
-  ASSERT_EQ(wait_exit(spawn(with_out("resumed"), dir_ / "resumed.log")), 0) << slurp(dir_ / "resumed.log");
+  ASSERT_EQ(wait_exit(testing::spawn_cli(with_out("resumed"), (dir_ / "resumed.log").string())), 0)
+      << slurp(dir_ / "resumed.log");
   EXPECT_EQ(slurp(dir_ / "resumed" / "trace.csv"), slurp(dir_ / "straight" / "trace.csv"));
   EXPECT_EQ(slurp(dir_ / "resumed" / "running.csv"), slurp(dir_ / "straight" / "running.csv"));
   const auto a = nlohmann::json::parse(slurp(dir_ / "resumed" / "summary.json"));

@@ -59,8 +59,11 @@ GridConfig read_sweep_grid(const std::filesystem::path& dir);
 int restart_sweep_folder(const std::filesystem::path& dir, const JobKinds& kinds);
 
 /// Adopts `grid` for DIR: writes DIR/grid.toml if the folder has none, otherwise requires the folder's grid to
-/// expand to the same configurations (ids in order), else InputError naming the first difference and the way out.
+/// expand to the same configurations (ids in order), else InputError naming the first difference and the way out:
+/// `way_out` (the command's own, e.g. analyze's; issue 18: analyze suggested flags it does not have), by default
+/// the sweep command's (--out, --restart).
 void adopt_sweep_grid(const std::filesystem::path& dir, const GridConfig& grid,
-                      const std::vector<SweepConfiguration>& configurations, const JobKinds& kinds);
+                      const std::vector<SweepConfiguration>& configurations, const JobKinds& kinds,
+                      const std::string& way_out = "");
 
 }  // namespace idealgas
