@@ -77,7 +77,7 @@ struct Panel {
 
 /// What a reader sees as one image: rows x columns panels, row-major.
 struct Figure {
-  std::string name;     // file stem: figures/<name>.png, .svg; [a-z0-9_] only
+  std::string name;     // file stem: figures/<name>.png, .svg; [a-z0-9_~] only (core/file_stem.hpp)
   std::string title;    // heading on the page, e.g. "Fig. 1b (fixed LR): stationary radius"
   std::string caption;  // what it shows and how to read it (plain text)
   std::string paper_panel;  // the paper's panel it reproduces, e.g. "Fig. 1b"; empty: none
