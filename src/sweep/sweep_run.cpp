@@ -18,6 +18,7 @@
 #include "idealgas/core/atomic_file.hpp"
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/interrupt.hpp"
+#include "idealgas/core/regular_file.hpp"
 #include "idealgas/core/run_folder.hpp"
 #include "idealgas/run/run_record.hpp"
 #include "idealgas/sweep/child_process.hpp"
@@ -204,6 +205,14 @@ class SweepRunner {
     job.configuration = &c;
     job.command = kind_.command(config, dir, threads_);
     const fs::path log = dir / kRunLogFile;
+    try {
+      // Opening a FIFO for writing would wait for ever for a reader (here, and in spawn_child): job.log must be a
+      // regular file; anything else fails this configuration with the reason, and the grid goes on.
+      const RegularFile check(log.string(), RegularFile::Mode::read_write_create);
+    } catch (const Error& e) {
+      record_failure(c, job, fmt::format("could not start: {}", e.what()), ChildExit{false, 127, 0});
+      return;
+    }
     {
       std::ofstream out(log, std::ios::app);
       out << fmt::format("=== {} idealgas sweep (pid {}) runs configuration {} ({}): {} {}\n", utc_now_iso8601(),

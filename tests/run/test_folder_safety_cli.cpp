@@ -222,5 +222,69 @@ TEST_F(FolderSafetyCli, AFifoOrADeviceLinkAsARecordEndsTheCommandAtOnce) {
   }
 }
 
+// Two more inputs of each reader that waited for ever on a FIFO: a --config file, a protocol's checkpoint.bin, and
+// (written, not read) a configuration's job.log, which the sweep opened for appending.
+TEST_F(FolderSafetyCli, AFifoAsAConfigACheckpointOrAJobLogEndsAtOnce) {
+  const auto timed = [](const std::string& args, double& seconds) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = run_cli(args);
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return r;
+  };
+  double seconds = 0;
+  ASSERT_EQ(::mkfifo((dir_ / "fifo.toml").c_str(), 0644), 0);
+  auto r = timed("reproduce iso --out '" + (dir_ / "never").string() + "' --config '" + (dir_ / "fifo.toml").string() +
+                     "' --quiet",
+                 seconds);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_LT(seconds, 1.0);
+  EXPECT_EQ(lines(r.output), 1u) << r.output;
+  EXPECT_NE(r.output.find("fifo.toml is a FIFO (named pipe)"), std::string::npos) << r.output;
+  EXPECT_FALSE(fs::exists(dir_ / "never"));
+
+  const fs::path v = dir_ / "v";
+  ASSERT_EQ(run_cli(reproduce(v)).exit_code, 0);
+  fs::remove(v / "lr" / "checkpoint.bin");
+  ASSERT_EQ(::mkfifo((v / "lr" / "checkpoint.bin").c_str(), 0644), 0);
+  r = timed(reproduce(v), seconds);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_LT(seconds, 1.0);
+  EXPECT_EQ(lines(r.output), 1u) << r.output;
+  EXPECT_NE(r.output.find("checkpoint.bin is a FIFO (named pipe)"), std::string::npos) << r.output;
+
+  // job.log a FIFO in a configuration's folder: that configuration fails with the reason (exit 3), at once.
+  ASSERT_EQ(run_cli(sweep("a", dir_ / "first")).exit_code, 0);
+  std::string id;
+  for (const auto& e : fs::directory_iterator(dir_ / "first" / "runs")) id = e.path().filename().string();
+  const fs::path run_dir = dir_ / "second" / "runs" / id;
+  fs::create_directories(run_dir);
+  ASSERT_EQ(::mkfifo((run_dir / "job.log").c_str(), 0644), 0);
+  r = timed(sweep("a", dir_ / "second"), seconds);
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_LT(seconds, 5.0);
+  EXPECT_NE(slurp(run_dir / "failure.json").find("job.log is a FIFO (named pipe)"), std::string::npos);
+}
+
+// The program's own path is recorded in every job's command: installed under a folder whose name is not UTF-8,
+// a sweep is refused by name before anything is written.
+TEST_F(FolderSafetyCli, AProgramPathThatIsNotUtf8IsRefusedByName) {
+  const fs::path bin = dir_ / "bin\xff";
+  fs::create_directories(bin);
+  fs::copy_file(IDEALGAS_CLI_PATH, bin / "idealgas");
+  fs::permissions(bin / "idealgas", fs::perms::owner_all);
+  const std::string command = "'" + (bin / "idealgas").string() + "' " + sweep("a", dir_ / "s") + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string output;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, pipe) != nullptr) output += buf;
+  const int status = ::pclose(pipe);
+  EXPECT_EQ(WEXITSTATUS(status), 2) << output;
+  EXPECT_EQ(lines(output), 1u) << output;
+  EXPECT_NE(output.find("this program's path '"), std::string::npos) << output;
+  EXPECT_NE(output.find("bin\\xff/idealgas' is not valid UTF-8"), std::string::npos) << output;
+  EXPECT_FALSE(fs::exists(dir_ / "s"));
+}
+
 }  // namespace
 }  // namespace idealgas
