@@ -55,6 +55,7 @@ void print_grid(const nlohmann::json& g) {
     std::printf("  V1          not evaluated: %s\n", v1["error"].get<std::string>().c_str());
   } else {
     const std::string q = v1["quantity"].get<std::string>();
+    if (v1.contains("meaning")) std::printf("  V1          %s\n", v1["meaning"].get<std::string>().c_str());
     std::printf("  V1 %-8s max |measured/prediction - 1|: SDE %s in its regime (%s), discrete %s over the grid, "
                 "one-step %s; rows beyond 3 SE of one-step: %d\n",
                 q.c_str(), pm(num(v1["sde_in_regime"], "max_abs_rel_err"), num(v1["sde_in_regime"], "rel_err_se")).c_str(),
@@ -64,7 +65,9 @@ void print_grid(const nlohmann::json& g) {
                 v1["n_beyond_3_se"].get<int>());
   }
   const nlohmann::json& v2 = g["v2"];
-  if (v2.contains("error"))
+  if (v2.contains("applicable"))
+    std::printf("  V2          %s\n", v2["reason"].get<std::string>().c_str());
+  else if (v2.contains("error"))
     std::printf("  V2          not evaluated: %s\n", v2["error"].get<std::string>().c_str());
   else
     std::printf("  V2          potential minimum at the reference or a neighbour: %.0f %% (exactly: %.0f %%)\n",
@@ -90,6 +93,7 @@ void print_grid(const nlohmann::json& g) {
   std::printf("  Z = PV/RT   mean %.5g over %d configurations; largest |Z - 1| %s (Z = %s); largest |Z - 1|/SE %.2g\n",
               num(z, "mean"), z["n"].get<int>(), pm(num(z, "max_abs_Z_minus_1"), num(z, "at_max_Z_se")).c_str(),
               pm(num(z, "at_max_Z"), num(z, "at_max_Z_se")).c_str(), num(z, "max_abs_Z_minus_1_over_se"));
+  std::printf("              %s\n", z["verdict"].get<std::string>().c_str());
   for (const nlohmann::json& c : g["replica_calibration"])
     if (c["n_points"].get<int>() > 0)
       std::printf("  replicas    %-10s sd over reported SE %.2f (%d points)\n", c["quantity"].get<std::string>().c_str(),

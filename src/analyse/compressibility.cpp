@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "idealgas/theory/ideal_gas.hpp"
+
 namespace idealgas {
 
 Compressibility compressibility(double P, double P_se, double V, double V_se, double T, double T_se, double R) {
@@ -15,14 +17,25 @@ Compressibility compressibility(double P, double P_se, double V, double V_se, do
 }
 
 Compressibility compressibility(const GridTable& table, const StationaryRow& row) {
-  const double R = table.gas_constant();
-  // T is exact where sigma^2 is the model's (isotropic noise); networks measure sigma^2 and carry T_se.
-  const double T_se = std::isfinite(row.T_se) ? row.T_se : 0.0;
-  if (table.protocol == Protocol::fixed_sphere)
-    return compressibility(row.P, row.lambda_eff_se, row.V, 0.0, row.T, T_se, R);
-  // V's SE from batch means of r^2 where the table has it, else to first order from r's.
-  const double V_se = std::isfinite(row.V_se) ? row.V_se : row.r_mean * row.r_se;
-  return compressibility(row.P, 0.0, row.V, V_se, row.T, T_se, R);
+  // Z = PV/(RT) with T at the state's own eta_eff (theory::compressibility_factor, the one definition): fixed LR
+  // Z ~ P V^2 / sigma2 (eta_eff = eta / r^2), ELR Z ~ P V / sigma2, sphere Z ~ lambda_eff / sigma2 (V exact). The
+  // relative SEs add in quadrature with those powers (sigma2 is measured independently of the radius: fresh batches;
+  // SE 0 for the isotropic model's exact sigma2).
+  const bool sphere = table.protocol == Protocol::fixed_sphere, lr = table.protocol == Protocol::fixed_lr;
+  const double second = sphere ? row.radius : row.lambda;
+  const double tr_sigma = row.sigma2 * static_cast<double>(table.d - 1);
+  const bool valid = row.P > 0.0 && row.V > 0.0 && tr_sigma > 0.0 && row.eta > 0.0 && second > 0.0 &&
+                     std::isfinite(row.P) && std::isfinite(row.V) && std::isfinite(tr_sigma) && std::isfinite(row.eta) &&
+                     std::isfinite(second);
+  if (!valid) return {};
+  const ProtocolParams p = ProtocolParams::make(table.protocol, row.eta, second);
+  Compressibility out;
+  out.Z = theory::compressibility_factor(p, 2.0 * row.V, row.P, tr_sigma);
+  const double v_rel = sphere ? 0.0 : (std::isfinite(row.V_se) ? row.V_se : row.r_mean * row.r_se) / row.V;
+  const double p_rel = sphere ? row.lambda_eff_se / row.P : 0.0;
+  const double s_rel = std::isfinite(row.sigma2_se) ? row.sigma2_se / row.sigma2 : 0.0;
+  out.Z_se = out.Z * std::hypot(lr ? 2.0 * v_rel : v_rel, p_rel, s_rel);
+  return out;
 }
 
 }  // namespace idealgas

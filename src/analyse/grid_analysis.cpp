@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "idealgas/analyse/compressibility.hpp"
 #include "idealgas/analyse/paper_table4.hpp"
 #include "idealgas/analyse/sigma2_collapse.hpp"
@@ -14,14 +16,23 @@ namespace {
 
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
+// Rows beyond this many SE count against a law; with honest SEs about 5 % of rows fall beyond 2 SE by chance.
+constexpr double kZRowSe = 2.0;
+// A rate over fewer rows than this says nothing (5 % of 9 rows is half a row): reported as not decidable.
+constexpr int kMinRowsForRate = 20;
+
+// Z = PV/(RT) of every row, against the ideal gas (Z = 1) and against the ideal gas with the discrete-time term of
+// the full gradient (Z_one_step = 1 + G / Tr Sigma to first order, docs/theory.md §7): the physics half of V1.
 nlohmann::json compressibility_json(const AssembledGrid& g) {
   const GridTable& t = g.table;
   nlohmann::json rows = nlohmann::json::array();
-  double sum = 0.0, worst = kNaN, worst_se = kNaN, worst_z = kNaN;
-  int n = 0;
+  double sum = 0.0, worst = kNaN, worst_se = kNaN, worst_z = kNaN, worst_z_one_step = kNaN;
+  int n = 0, n_one_step = 0, beyond_ideal = 0, beyond_one_step = 0;
   for (const StationaryRow& r : t.rows) {
     const Compressibility z = compressibility(t, r);
     const double distance = z.Z_se > 0.0 ? (z.Z - 1.0) / z.Z_se : kNaN;
+    const double one_step_se = std::hypot(z.Z_se, std::isfinite(r.Z_one_step_se) ? r.Z_one_step_se : 0.0);
+    const double distance_one_step = one_step_se > 0.0 ? (z.Z - r.Z_one_step) / one_step_se : kNaN;
     rows.push_back({{"i", r.i},
                     {"j", r.j},
                     {"eta", number(r.eta)},
@@ -29,15 +40,42 @@ nlohmann::json compressibility_json(const AssembledGrid& g) {
                      number(t.protocol == Protocol::fixed_sphere ? r.radius : r.lambda)},
                     {"Z", number(z.Z)},
                     {"Z_se", number(z.Z_se)},
-                    {"Z_minus_1_over_se", number(distance)}});
+                    {"Z_minus_1_over_se", number(distance)},
+                    {"Z_one_step", number(r.Z_one_step)},
+                    {"grad_share", number(r.grad_share)},
+                    {"Z_minus_Z_one_step_over_se", number(distance_one_step)},
+                    {"flags", r.flags}});
     if (!std::isfinite(z.Z)) continue;
     sum += z.Z;
     ++n;
+    if (std::isfinite(distance) && std::abs(distance) > kZRowSe) ++beyond_ideal;
+    if (std::isfinite(distance_one_step)) {
+      ++n_one_step;
+      if (std::abs(distance_one_step) > kZRowSe) ++beyond_one_step;
+      if (!(std::abs(distance_one_step) <= std::abs(worst_z_one_step))) worst_z_one_step = distance_one_step;
+    }
     if (!(std::abs(z.Z - 1.0) <= std::abs(worst - 1.0))) {
       worst = z.Z;
       worst_se = z.Z_se;
     }
     if (std::isfinite(distance) && !(std::abs(distance) <= std::abs(worst_z))) worst_z = distance;
+  }
+  const auto share = [](int k, int of) { return of > 0 ? static_cast<double>(k) / of : kNaN; };
+  // In words: what the rows say about Z = 1 and about Z = Z_one_step, or why a rate cannot say it.
+  std::string verdict;
+  if (n == 0) {
+    verdict = "no row has a finite Z (no positive Tr Sigma or radius): nothing to judge";
+  } else {
+    verdict = fmt::format("{} of {} rows are beyond {:g} SE of Z = 1 (ideal gas)", beyond_ideal, n, kZRowSe);
+    if (n_one_step > 0)
+      verdict += fmt::format("; {} of {} beyond {:g} SE of Z_one_step = 1 + G/Tr Sigma (ideal gas + the full "
+                             "gradient's discrete-time term)",
+                             beyond_one_step, n_one_step, kZRowSe);
+    verdict += n < kMinRowsForRate
+                   ? fmt::format(". With {} rows a rate is not decidable (chance alone puts ~5 % beyond 2 SE; "
+                                 "at least {} rows are needed)",
+                                 n, kMinRowsForRate)
+                   : fmt::format(". Chance alone puts ~5 % beyond {:g} SE", kZRowSe);
   }
   return {{"rows", rows},
           {"n", n},
@@ -45,7 +83,15 @@ nlohmann::json compressibility_json(const AssembledGrid& g) {
           {"max_abs_Z_minus_1", number(std::abs(worst - 1.0))},
           {"at_max_Z", number(worst)},
           {"at_max_Z_se", number(worst_se)},
-          {"max_abs_Z_minus_1_over_se", number(std::abs(worst_z))}};
+          {"max_abs_Z_minus_1_over_se", number(std::abs(worst_z))},
+          {"beyond_2_se_of_1", beyond_ideal},
+          {"share_beyond_2_se_of_1", number(share(beyond_ideal, n))},
+          {"n_with_Z_one_step", n_one_step},
+          {"beyond_2_se_of_Z_one_step", beyond_one_step},
+          {"share_beyond_2_se_of_Z_one_step", number(share(beyond_one_step, n_one_step))},
+          {"max_abs_Z_minus_Z_one_step_over_se", number(std::abs(worst_z_one_step))},
+          {"rate_decidable", n >= kMinRowsForRate},
+          {"verdict", verdict}};
 }
 
 }  // namespace

@@ -58,6 +58,11 @@ const StationaryColumn kColumns[] = {
     {"burn_in", &StationaryRow::burn_in},
     {"window", &StationaryRow::window},
     {"snapshot_stride", &StationaryRow::snapshot_stride},
+    {"Z_one_step", &StationaryRow::Z_one_step},
+    {"Z_one_step_se", &StationaryRow::Z_one_step_se},
+    {"grad_share", &StationaryRow::grad_share},
+    {"U_full_batch", &StationaryRow::U_full_batch},
+    {"U_full_batch_se", &StationaryRow::U_full_batch_se},
 };
 
 }  // namespace

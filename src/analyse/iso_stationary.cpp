@@ -197,6 +197,12 @@ IsoStationaryTable iso_stationary_table(const IsoGrid& grid, EstimatorReference 
       row.V_se = 0.5 * w.radius_sq.standard_error();
       row.P = w.protocol.lambda;
     }
+    // The one T of a measured state (theory::measured_temperature): fixed LR at the measured E[r^2] (the closed form
+    // sqrt(eta lambda sigma2 / (2(d-1))) above assumes the SDE radius), exact for ELR and the sphere.
+    if (t.protocol == Protocol::fixed_lr) {
+      row.T = theory::measured_temperature(w.protocol, 2.0 * row.V, config.sigma2);
+      row.T_se = row.T * row.V_se / row.V;
+    }
     const Compressibility z = compressibility(t, row);
     row.Z = z.Z;
     row.Z_se = z.Z_se;
@@ -208,6 +214,12 @@ IsoStationaryTable iso_stationary_table(const IsoGrid& grid, EstimatorReference 
     row.r_one_step = sphere ? kNaN : discrete.r_one_step;
     row.lambda_eff_discrete = discrete.lambda_eff_discrete;
     row.lambda_eff_one_step = discrete.lambda_eff_one_step;
+    const double tr_sigma = config.sigma2 * static_cast<double>(config.d - 1);
+    row.grad_share = row.grad_norm_sq / tr_sigma;
+    row.Z_one_step = sphere ? theory::compressibility_factor(w.protocol, 2.0 * row.V, row.lambda_eff_one_step, tr_sigma)
+                            : theory::compressibility_factor(w.protocol, row.r_one_step * row.r_one_step,
+                                                             w.protocol.lambda, tr_sigma);
+    row.Z_one_step_se = 0.0;  // G's SE enters at O(G/Tr Sigma) of a small correction
     // The direction law of the discrete update: hotter than VMF(T) by O(eta_eff) (numerics.md).
     const theory::DiscreteDirectionLaw direction =
         theory::discrete_direction_law(t.protocol, in, 2.0 * row.V);

@@ -1,5 +1,7 @@
 #include "idealgas/sweep/grid_presets.hpp"
 
+#include <tuple>
+
 #include <fmt/format.h>
 
 #include "idealgas/core/error.hpp"
@@ -80,6 +82,25 @@ log = [2.5e-3, 5e-3, 3]
 key = "protocol.lambda"
 log = [5e-3, 2e-2, 3]
 )toml"});
+  // The known answer as a grid (docs/sweep.md, "Known-answer grids"): the iso-model-* train presets (the isotropic
+  // model through the trainer, ~20 s each) over 5 x 5 log-spaced values spanning a factor 10 on each axis. The
+  // slowest radial relaxation (ELR eta_eff = 0.005: 1/(eta_eff^2 Tr Sigma) = 4444 steps; LR eta lambda = 9e-5:
+  // 1/(4 eta lambda) = 2778) still fits 22 and 36 times into the 100,000-step window. ~5 minutes with --jobs 2.
+  for (const auto& [protocol, first, second] :
+       {std::tuple<const char*, const char*, const char*>{"lr", "key = \"protocol.eta\"\nlog = [0.03, 0.3, 5]",
+                                                          "key = \"protocol.lambda\"\nlog = [0.003, 0.03, 5]"},
+        {"elr", "key = \"protocol.eta_eff\"\nlog = [0.005, 0.05, 5]",
+         "key = \"protocol.lambda\"\nlog = [0.003, 0.03, 5]"},
+        {"sphere", "key = \"protocol.eta_eff\"\nlog = [0.005, 0.05, 5]",
+         "key = \"protocol.radius\"\nlog = [0.5, 5.0, 5]"}})
+    p.push_back({fmt::format("iso-model-{}-5x5", protocol),
+                 fmt::format("5 x 5 fixed-{} grid of the isotropic model through the trainer (the known answer): ~5 min "
+                             "with --jobs 2",
+                             protocol),
+                 fmt::format("kind = \"train\"\ndescription = \"5 x 5 fixed-{} grid of the isotropic model (d = 10) "
+                             "through the trainer: every number has a known answer\"\npreset = \"iso-model-{}\"\n\n"
+                             "[[axis]]\n{}\n\n[[axis]]\n{}\n",
+                             protocol, protocol, first, second)});
   // Seconds: the synthetic smoke network over two weight decays (tests, the Slurm integration test).
   p.push_back({"train-smoke", "2-point network grid on synthetic data (lambda in {0.01, 0.02}): seconds, for tests",
                R"toml(kind = "train"
@@ -90,6 +111,39 @@ preset = "synthetic-smoke"
 key = "protocol.lambda"
 values = [0.01, 0.02]
 )toml"});
+  // Issue 17: the SI MLP 64x2 on the full Fashion-MNIST (train presets fmnist-mlp-*, docs/train.md "MLP presets"),
+  // 5 x 5, every axis a factor 10 (the sphere's radius 16, the paper's), 120,000 steps each (~1 ms a step, 48 log
+  // points: ~2.5 CPU minutes, so ~30-45 minutes a grid with --jobs 2 on 2 idle cores). The slowest configuration
+  // sets the length: ELR eta_eff = 0.003 relaxes its radius in 1/(eta_eff^2 Tr Sigma) ~ 2900 steps (Tr Sigma ~ 38),
+  // LR eta = 0.1, lambda = 0.001 in 1/(4 eta lambda) = 2500; the window, the last 72,000 steps, holds >= 25 of them
+  // (the sphere: >= 200 angular times 1/eta_eff). The paper's smaller eta_eff (down to 1e-4) would need 10^6-10^8
+  // steps. The queues: 100 snapshots 720 steps apart over the window.
+  for (const auto& [protocol, axes] :
+       {std::pair<const char*, const char*>{"lr", "key = \"protocol.eta\"\nlog = [0.1, 1.0, 5]\n\n[[axis]]\n"
+                                                  "key = \"protocol.lambda\"\nlog = [1e-3, 1e-2, 5]"},
+        {"elr", "key = \"protocol.eta_eff\"\nlog = [3e-3, 3e-2, 5]\n\n[[axis]]\nkey = \"protocol.lambda\"\n"
+                "log = [1e-3, 1e-1, 5]"},
+        {"sphere", "key = \"protocol.eta_eff\"\nlog = [3e-3, 3e-2, 5]\n\n[[axis]]\nkey = \"protocol.radius\"\n"
+                   "log = [0.25, 4.0, 5]"}})
+    p.push_back({fmt::format("fmnist-mlp-{}-5x5", protocol),
+                 fmt::format("5 x 5 fixed-{} grid, SI MLP 64x2 on the full Fashion-MNIST, 120,000 steps each: ~30-45 "
+                             "min with --jobs 2",
+                             protocol),
+                 fmt::format(R"toml(kind = "train"
+description = "5 x 5 fixed-{0} grid, SI MLP 64x2 (d = 54,272) on the 60,000 Fashion-MNIST training images"
+preset = "fmnist-mlp-{0}"
+
+[base.train]
+iterations = 120000
+
+[base.measure]
+log_dense_until = 120000
+queue_stride = 720
+
+[[axis]]
+{1}
+)toml",
+                             protocol, axes)});
   return p;
 }
 

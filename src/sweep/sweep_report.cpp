@@ -149,6 +149,7 @@ std::string checks_table(const nlohmann::json& g) {
   if (v1.contains("error")) {
     t.rows.push_back({"V1", "—", "not evaluated: " + text(v1, "error")});
   } else {
+    if (v1.contains("meaning")) t.rows.push_back({"V1 meaning", "—", text(v1, "meaning")});
     t.rows.push_back({"V1 " + text(v1, "quantity") + " vs SDE, in its regime",
                       format_value_se(number(v1["sde_in_regime"], "max_abs_rel_err"), number(v1["sde_in_regime"], "rel_err_se")),
                       "largest |measured/prediction − 1| where " + text(v1, "regime_rule")});
@@ -157,7 +158,9 @@ std::string checks_table(const nlohmann::json& g) {
                       "largest |measured/prediction − 1| over the grid (App. H)"});
   }
   const nlohmann::json& v2 = g["v2"];
-  if (!v2.contains("error"))
+  if (v2.contains("applicable"))
+    t.rows.push_back({"V2 potential minimum", "not testable", text(v2, "reason")});
+  else if (!v2.contains("error"))
     t.rows.push_back({"V2 potential minimum", fmt::format("{:.0f} %", 100 * number(v2["all_summary"], "pass_rate")),
                       fmt::format("references whose potential is least at themselves or a neighbour ({:.0f} % exactly)",
                                   100 * number(v2["all_summary"], "exact_rate"))});
@@ -171,6 +174,7 @@ std::string checks_table(const nlohmann::json& g) {
                     fmt::format("largest |Z − 1| {}, largest |Z − 1|/SE {}",
                                 format_value_se(number(z, "max_abs_Z_minus_1"), number(z, "at_max_Z_se")),
                                 format_value(number(z, "max_abs_Z_minus_1_over_se")))});
+  t.rows.push_back({"Z: verdict", "—", text(z, "verdict")});
   for (const nlohmann::json& c : g["replica_calibration"])
     if (c["n_points"].get<int>() > 0)
       t.rows.push_back({"replica spread / SE: " + text(c, "quantity"), format_value(number(c, "sd_over_se")),

@@ -50,6 +50,12 @@ nlohmann::json isotropic_known_answer(const TrainConfig& c, const nlohmann::json
   const double mean_r_sq = sphere ? p.radius * p.radius : number(st, "r_sq_mean");
   const theory::DiscreteDirectionLaw law = theory::discrete_direction_law(p.kind, in, mean_r_sq);
 
+  // The isotropic rows' predictions under their summary.csv names (analyse/grid_table.hpp), so that a grid of these
+  // runs is judged against the same exact values as `simulate iso`'s grids (V3 targets, the entropy reference).
+  nlohmann::json predictions = {{"T_discrete", law.T},         {"U_discrete", law.U},
+                                {"S_sphere_discrete", law.S_sphere}, {"U_vmf", th.U},
+                                {"S_sphere_vmf", th.S_sphere}, {"S_pred", th.S}};
+  if (sphere) predictions["lambda_eff_sde"] = th.lambda_eff;
   nlohmann::json out = {{"sigma2", sigma2},
                         {"T_sde", th.T},
                         {"T_discrete", law.T},
@@ -77,11 +83,14 @@ nlohmann::json isotropic_known_answer(const TrainConfig& c, const nlohmann::json
     curve.at(law.T, bias, bias_se);
     out["S_sphere_discrete"] = law.S_sphere;
     out["S_sphere_estimator_bias"] = bias;
+    predictions["S_sphere_expected"] = law.S_sphere + bias;
+    predictions["S_sphere_expected_se"] = bias_se;
     checks["S_sphere"] = compare(s_sphere, number(st, "S_sphere_se"), law.S_sphere + bias, bias_se);
   }
   bool all = true;
   for (const auto& [name, check] : checks.items()) all = all && check["within_3_se"].get<bool>();
   out["checks"] = checks;
+  out["stationary_predictions"] = predictions;
   out["all_within_3_se"] = all;
   return out;
 }

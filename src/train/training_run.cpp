@@ -503,8 +503,10 @@ class Run {
         state_.entropy_error = fmt::format("final estimate failed: {}", e.what());
       }
       summary["stationary"] = stationary_summary(c_, d_, state_, window_start_, entropy);
-      if (c_.model.arch == Architecture::isotropic)  // the network whose answer is known: the answer beside it
+      if (c_.model.arch == Architecture::isotropic) {  // the network whose answer is known: the answer beside it
         summary["known_answer"] = isotropic_known_answer(c_, summary["stationary"], state_.paper_queue.capacity());
+        summary["stationary"].update(summary["known_answer"]["stationary_predictions"]);
+      }
       state_.seconds_measuring += seconds_since(t0);
     } else {
       summary["stationary"] = nullptr;

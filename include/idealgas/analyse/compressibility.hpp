@@ -15,10 +15,9 @@ struct Compressibility {
 /// finite or P, V, T, R is not positive.
 Compressibility compressibility(double P, double P_se, double V, double V_se, double T, double T_se, double R);
 
-/// One grid row: T is the protocol's closed form, with SE T_se where sigma^2 is measured (networks; NaN = exact);
-/// lr, elr: P = lambda exact, V = mean r^2/2 with SE V_se
-/// (or r_mean r_se, first order, when the table has no V_se); sphere: V = r^2/2 exact, P = lambda_eff with
-/// lambda_eff_se.
+/// One grid row: Z = 2 P r^2 / (eta_eff Tr Sigma), T at the state's own eta_eff (theory::compressibility_factor;
+/// fixed LR: eta / E[r^2]); P = lambda (lr, elr) or lambda_eff (sphere), V = E[r^2]/2 with V_se (or r_mean r_se to
+/// first order), Tr Sigma = sigma2 (d-1) with sigma2_se (0 or NaN: exact). SEs first order, with the powers of V in Z.
 Compressibility compressibility(const GridTable& table, const StationaryRow& row);
 
 }  // namespace idealgas

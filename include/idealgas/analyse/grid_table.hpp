@@ -24,10 +24,14 @@ struct StationaryRow {
   // sigma2's); P = lambda (lr, elr) or the measured lambda_eff (sphere); V = measured mean of r^2/2 (sphere: r^2/2).
   double sigma2 = kNaN, sigma2_se = kNaN;
   double T = kNaN, T_se = kNaN, P = kNaN, V = kNaN, V_se = kNaN;
-  double Z = kNaN, Z_se = kNaN;  // compressibility P V / (R T): 1 for the ideal gas (docs/theory.md §3)
+  double Z = kNaN, Z_se = kNaN;  // compressibility P V / (R T): 1 for the ideal gas (docs/theory.md §3, §7)
+  // Z of the exact one-step radius (sphere: lambda_eff) with the measured full gradient G: 1 + G / Tr Sigma to first
+  // order, the discrete-time ("real gas") term the ideal gas leaves out; grad_share = G / Tr Sigma.
+  double Z_one_step = kNaN, Z_one_step_se = kNaN, grad_share = kNaN;
 
   // Measured stationary averages (means over the stationary window) and their standard errors.
-  double U = kNaN, U_se = kNaN;                  // mean loss
+  double U = kNaN, U_se = kNaN;                  // mean loss (networks: of the training batches, every step)
+  double U_full_batch = kNaN, U_full_batch_se = kNaN;  // networks: full training loss at the log points (the paper's)
   double S_sphere = kNaN, S_sphere_se = kNaN;    // S(rho_w_hat), spherical KL entropy, nats
   double S = kNaN, S_se = kNaN;                  // total entropy S(rho_w_hat) + (d-1) log r_bar, nats
   double r_mean = kNaN, r_se = kNaN;             // mean radius
@@ -78,6 +82,13 @@ struct GridTable {
   /// Gas constant R = (d-1)/2.
   double gas_constant() const { return 0.5 * static_cast<double>(d - 1); }
   const StationaryRow& at(int i, int j) const { return rows[static_cast<size_t>(i) * n_second + j]; }
+  /// Whether sigma2 was measured (some row has sigma2_se > 0): a network's grid, whose loss and potential are
+  /// unknown, as opposed to the isotropic model's exact sigma2 (SE 0).
+  bool noise_measured() const {
+    for (const StationaryRow& r : rows)
+      if (r.sigma2_se > 0.0) return true;
+    return false;
+  }
 };
 
 }  // namespace idealgas

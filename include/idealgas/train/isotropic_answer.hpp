@@ -10,7 +10,10 @@
 //   S_sphere    what the KL estimator returns on exact VMF(T_discrete) samples of the queue's size
 //               (analyse/kl_reference.hpp): S_sphere_discrete + the estimator's measured bias
 // G = E|grad L(w_hat)|^2 is the VMF value at the closed-form T. Each entry: measured, se, expected, expected_se,
-// z = (measured - expected) / sqrt(se^2 + expected_se^2), within_3_se.
+// z = (measured - expected) / sqrt(se^2 + expected_se^2), within_3_se. "stationary_predictions" holds the exact
+// values under the names of a grid row (T_discrete, U_discrete, S_sphere_discrete, U_vmf, S_sphere_vmf, S_pred,
+// S_sphere_expected): `idealgas train` merges them into summary.json's "stationary", so that `analyze` judges a grid
+// of these runs against the same exact targets as the isotropic grids.
 #pragma once
 
 #include <cstddef>

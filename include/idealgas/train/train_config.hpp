@@ -69,13 +69,16 @@ struct TrainConfig {
 
   /// The protocol with its hyperparameters (validated).
   ProtocolParams protocol_params() const;
-  /// Seeds of each role: the given one, else derived from the master seed and the role (core/rng.hpp).
+  /// Seeds of each role: the given one, else derived from the master seed and the role (core/rng.hpp); the streams
+  /// of the dynamics (sgd, augment, measure) also from the protocol and its two hyperparameters (dynamics_key).
   std::uint64_t data_key() const;
   std::uint64_t init_key() const;
   std::uint64_t head_key() const;
   std::uint64_t sgd_key() const;
   std::uint64_t augment_key() const;
   std::uint64_t measure_key() const;
+  /// `role` mixed with the protocol and its hyperparameters: one stream per configuration of a grid.
+  std::uint64_t dynamics_key(std::uint64_t role) const;
 
   /// Throws InputError naming the first invalid setting and what is accepted.
   void validate() const;
