@@ -80,13 +80,24 @@ void print_grid(const nlohmann::json& g) {
                 t4["resampling"].get<std::string>().c_str(), t4["n_used"].get<int>(), t4["n_bootstrap"].get<int>());
     for (const nlohmann::json& v : t4["values"]) {
       const double ols = num(v, "ols_se");
-      std::printf("              %-12s %10.4g ± %-8s / %-8.2g target %g\n", v["name"].get<std::string>().c_str(),
+      std::printf("              %-20s %10.4g ± %-8s / %-8.2g target %g\n", v["name"].get<std::string>().c_str(),
                   num(v, "value"), std::isfinite(ols) ? fmt::format("{:.2g}", ols).c_str() : "—",
                   num(v, "bootstrap_se"), num(v, "target"));
     }
   }
+  const nlohmann::json& parts = g["table4_parts"];
+  if (parts.is_object() && parts.contains("values")) {
+    std::printf("  V3 parts    S = S(rho_w_hat) + (d-1) log r: the coefficients of each part (adjacent-neighbour share "
+                "of the queues: mean %.2f, max %.2f)\n",
+                num(parts, "adjacent_nn_fraction_mean"), num(parts, "adjacent_nn_fraction_max"));
+    for (const nlohmann::json& v : parts["values"])
+      std::printf("              %-20s radius %s, angular %s\n", v["name"].get<std::string>().c_str(),
+                  pm(num(v, "radius"), num(v, "radius_se")).c_str(), pm(num(v, "angular"), num(v, "angular_se")).c_str());
+  }
   const nlohmann::json& v4 = g["v4"];
-  if (v4.contains("summary"))
+  if (v4.contains("applicable"))
+    std::printf("  V4          %s\n", v4["reason"].get<std::string>().c_str());
+  else if (v4.contains("summary"))
     std::printf("  V4 adiabat  max |dS/dlog lambda|/R along eta = const: %s\n",
                 pm(num(v4["summary"], "max_abs_slope_over_R"), num(v4["summary"], "slope_over_R_se")).c_str());
   const nlohmann::json& z = g["compressibility"];

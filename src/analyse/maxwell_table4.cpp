@@ -56,6 +56,7 @@ Table4 maxwell_table4(const AssembledGrid& grid, const Table4Options& options) {
   for (std::size_t k = 0; k < grid.replicas.size(); ++k)
     if (grid.status[k] == "ok" && grid.replicas[k].size() < 2) by_replicas = false;
   out.resampling = by_replicas ? "replicas within grid points" : "grid points (cases)";
+  const std::pair<double, double> centre = grid_centre(grid.table);
   const std::uint64_t key = derive_stream_key(options.seed, {kBootstrapPurpose});
   std::uint64_t counter = 0;
   std::vector<double> sum(out.values.size(), 0.0), sum_sq(out.values.size(), 0.0);
@@ -85,7 +86,7 @@ Table4 maxwell_table4(const AssembledGrid& grid, const Table4Options& options) {
     }
     std::vector<double> numbers;
     try {
-      const V3Result fit = check_maxwell_relations(t);
+      const V3Result fit = check_maxwell_relations(t, centre);  // centred at the whole grid's centre
       numbers = table_numbers(fit);
       // The local relation's maximum over the grid as measured, not over the resample's points (a subset would bias
       // it low): the resample's quadratic evaluated at every grid point and fitted again (exactly) gives it.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -385,7 +386,16 @@ PotentialMap potential_map(const GridTable& table, int ref_i, int ref_j) {
 
 // ------------------------------------------------------------------------------------------------------ V3
 
-V3Result check_maxwell_relations(const GridTable& table) {
+std::pair<double, double> grid_centre(const GridTable& table) {
+  double xc = 0.0, yc = 0.0;
+  for (const StationaryRow& row : table.rows) {
+    xc += log_first(table, row) / static_cast<double>(table.rows.size());
+    yc += log_second(table, row) / static_cast<double>(table.rows.size());
+  }
+  return {xc, yc};
+}
+
+V3Result check_maxwell_relations(const GridTable& table, const std::optional<std::pair<double, double>>& centre) {
   validate_table(table, "V3 Maxwell relations");
   const double R = table.gas_constant();
   V3Result out;
@@ -471,7 +481,11 @@ V3Result check_maxwell_relations(const GridTable& table) {
                            1, target_x);
   out.slope_y = make_slope(sphere ? "dS_sphere/dlog_r" : "dS/dlog_lambda", 2, target_y);
 
-  // Derived coefficients and local relations of the quadratic (weights over a0..a5).
+  // Derived coefficients and local relations of the quadratic (weights over a0..a5). The paper's (Table 4) are the
+  // first derivatives at eta = lambda = 1 (x = y = 0), outside every grid, where the fit extrapolates; the
+  // "(centred)" ones are the same first derivatives at the grid's centre (xc, yc: the mean log hyperparameters),
+  // where the fit is best determined. The second-order coefficients do not depend on where they are taken.
+  const auto [xc, yc] = centre ? *centre : grid_centre(table);
   std::vector<LinearTarget> derived;
   std::vector<LocalTarget> local;
   switch (table.protocol) {
@@ -479,7 +493,8 @@ V3Result check_maxwell_relations(const GridTable& table) {
       // dS/dx - dS/dy = (a1 - a2) + (2a3 - a5) x + (a5 - 2a4) y = R   (Eq. 24)
       derived = {{"(a1-a2)/R", {0, 1 / R, -1 / R, 0, 0, 0}, 1.0},
                  {"(2a3-a5)/R", {0, 0, 0, 2 / R, 0, -1 / R}, 0.0},
-                 {"(2a4-a5)/R", {0, 0, 0, 0, 2 / R, -1 / R}, 0.0}};
+                 {"(2a4-a5)/R", {0, 0, 0, 0, 2 / R, -1 / R}, 0.0},
+                 {"(a1-a2)/R (centred)", {0, 1 / R, -1 / R, 2 * xc / R, -2 * yc / R, (yc - xc) / R}, 1.0}};
       local = {{"dS/dlog_eta - dS/dlog_lambda = R",
                 [](double x, double y) { return std::vector<double>{0, 1, -1, 2 * x, -2 * y, y - x}; }, R}};
       break;
@@ -487,7 +502,8 @@ V3Result check_maxwell_relations(const GridTable& table) {
       // dS/dy = a2 + 2a4 y + a5 x = -R   (Eq. 84)
       derived = {{"a2/R", {0, 0, 1 / R, 0, 0, 0}, -1.0},
                  {"2a4/R", {0, 0, 0, 0, 2 / R, 0}, 0.0},
-                 {"a5/R", {0, 0, 0, 0, 0, 1 / R}, 0.0}};
+                 {"a5/R", {0, 0, 0, 0, 0, 1 / R}, 0.0},
+                 {"a2/R (centred)", {0, 0, 1 / R, 0, 2 * yc / R, xc / R}, -1.0}};
       local = {{"dS/dlog_lambda = -R",
                 [](double x, double y) { return std::vector<double>{0, 0, 1, 0, 2 * y, x}; }, -R}};
       break;
@@ -497,7 +513,9 @@ V3Result check_maxwell_relations(const GridTable& table) {
                  {"2a3/R", {0, 0, 0, 2 / R, 0, 0}, 0.0},
                  {"a5/R", {0, 0, 0, 0, 0, 1 / R}, 0.0},
                  {"a2/R", {0, 0, 1 / R, 0, 0, 0}, 0.0},
-                 {"2a4/R", {0, 0, 0, 0, 2 / R, 0}, 0.0}};
+                 {"2a4/R", {0, 0, 0, 0, 2 / R, 0}, 0.0},
+                 {"a1/R (centred)", {0, 1 / R, 0, 2 * xc / R, 0, yc / R}, 1.0},
+                 {"a2/R (centred)", {0, 0, 1 / R, 0, 2 * yc / R, xc / R}, 0.0}};
       local = {{"dS_sphere/dlog_eta_eff = R",
                 [](double x, double y) { return std::vector<double>{0, 1, 0, 2 * x, 0, y}; }, R}};
       break;

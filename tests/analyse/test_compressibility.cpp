@@ -43,22 +43,37 @@ TEST(Compressibility, StandardErrorAddsRelativeErrorsInQuadrature) {
 }
 
 TEST(Compressibility, GridRowsTakeTheirErrorsFromTheMeasuredColumns) {
+  // Z = 2 P r^2 / (eta_eff Tr Sigma) (theory::compressibility_factor). Fixed LR, d = 3 (Tr Sigma = 2 sigma2):
+  // eta = lambda = 0.01, sigma2 = 1 puts the SDE radius at r^4 = eta Tr Sigma / (2 lambda) = 1, so r^2 = 2V = 1
+  // gives Z = 1 exactly.
   GridTable lr;
   lr.protocol = Protocol::fixed_lr;
-  lr.d = 3;  // R = 1
+  lr.d = 3;
   StationaryRow row;
+  row.eta = 0.01, row.lambda = 0.01, row.sigma2 = 1.0;
   row.P = 0.01;  // lambda, exact
-  row.T = 0.005;
   row.r_mean = 1.0, row.r_se = 0.002;
-  row.V = 0.5;  // r^2/2
+  row.V = 0.5;  // r^2/2, its SE from r's: r SE(r) = 0.002, 0.4 % of V
   Compressibility z = compressibility(lr, row);
   EXPECT_DOUBLE_EQ(z.Z, 1.0);
-  EXPECT_NEAR(z.Z_se, 0.002 / 0.5, 1e-15);  // SE(V) = r SE(r)
+  EXPECT_NEAR(z.Z_se, 2.0 * 0.002 / 0.5, 1e-15);  // fixed LR: Z ~ V^2 (eta_eff = eta / r^2)
+  row.sigma2_se = 0.01;  // a measured sigma2 (1 %) adds in quadrature
+  EXPECT_NEAR(compressibility(lr, row).Z_se, std::hypot(0.008, 0.01), 1e-15);
+  GridTable elr = lr;
+  elr.protocol = Protocol::fixed_elr;  // Z ~ V
+  row.eta = 0.01;  // eta_eff: r^2 = eta_eff Tr Sigma / (2 lambda) = 1
+  row.sigma2_se = 0.0;
+  EXPECT_DOUBLE_EQ(compressibility(elr, row).Z, 1.0);
+  EXPECT_NEAR(compressibility(elr, row).Z_se, 0.002 / 0.5, 1e-15);
   GridTable sphere = lr;
   sphere.protocol = Protocol::fixed_sphere;
-  row.lambda_eff_se = 0.0003;  // 3 % of P
+  row.radius = 1.0;
+  row.lambda_eff_se = 0.0003;  // 3 % of P = lambda_eff; V = r^2/2 exact
   z = compressibility(sphere, row);
+  EXPECT_DOUBLE_EQ(z.Z, 1.0);
   EXPECT_NEAR(z.Z_se, 0.03, 1e-15);
+  row.sigma2 = kNaN;  // no noise measurement: no Z
+  EXPECT_TRUE(std::isnan(compressibility(sphere, row).Z));
 }
 
 }  // namespace

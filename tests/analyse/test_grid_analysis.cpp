@@ -161,12 +161,17 @@ TEST(MaxwellTable4, ExactQuadraticGivesItsCoefficientsAndNoSpread) {
   const Table4 t = maxwell_table4(g, options);
   ASSERT_TRUE(t.error.empty()) << t.error;
   EXPECT_EQ(t.resampling, "grid points (cases)");
-  ASSERT_EQ(t.values.size(), 5u);
+  ASSERT_EQ(t.values.size(), 6u);
   EXPECT_EQ(t.values[0].name, "(a1-a2)/R");
   EXPECT_NEAR(t.values[0].value, 1.2, 1e-9);
   EXPECT_NEAR(t.values[1].value, 0.1, 1e-9);
   EXPECT_NEAR(t.values[2].value, -0.04, 1e-9);
-  EXPECT_NEAR(t.values[4].value, 1.0, 1e-12);  // R^2
+  EXPECT_EQ(t.values[3].name, "(a1-a2)/R (centred)");
+  double xc = 0.0, yc = 0.0;  // the grid's centre in log space
+  for (double eta : kEta) xc += std::log(eta) / static_cast<double>(kEta.size());
+  for (double lambda : kLambda) yc += std::log(lambda) / static_cast<double>(kLambda.size());
+  EXPECT_NEAR(t.values[3].value, 1.2 + 0.1 * xc + 0.04 * yc, 1e-9);  // (a1-a2) + (2a3-a5) xc - (2a4-a5) yc
+  EXPECT_NEAR(t.values[5].value, 1.0, 1e-12);  // R^2
   EXPECT_GT(t.n_used, 100);
   // Every resample fits the same quadratic (to the rounding of a least-squares solve on repeated points).
   for (const Table4Value& v : t.values) EXPECT_LT(v.bootstrap_se, 1e-6) << v.name;
@@ -196,7 +201,9 @@ TEST(MaxwellTable4, PaperValuesAreFilledWhereTheSetupMatches) {
   const nlohmann::json j = analyse_grid(assemble_grids(lr_points({0, 1, 0, 0, 0, 0}, 1, 0.0, 1)).front(), options);
   EXPECT_EQ(j["table4"]["values"][0]["name"], "(a1-a2)/R");
   EXPECT_DOUBLE_EQ(j["table4"]["values"][0]["paper"].get<double>(), 0.989);   // docs/paper-setup.md §2, ConvNet C10
-  EXPECT_DOUBLE_EQ(j["table4"]["values"][4]["paper"].get<double>(), 0.993);
+  // Re-centred at the paper's ConvNet C10 grid centre eta = lambda = 1e-2: 0.989 - 0.038 log(1e-2) + 0.033 log(1e-2).
+  EXPECT_NEAR(j["table4"]["values"][3]["paper"].get<double>(), 0.989 + 0.005 * std::log(100.0), 1e-12);
+  EXPECT_DOUBLE_EQ(j["table4"]["values"][5]["paper"].get<double>(), 0.993);
   EXPECT_TRUE(j["sigma2_collapse"]["constant"].get<bool>());
   EXPECT_EQ(j["compressibility"]["n"], 0);  // no radius in these rows: no Z
   EXPECT_THROW(paper_table4("convnet-cifar11", Protocol::fixed_lr), InputError);

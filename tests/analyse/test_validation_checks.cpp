@@ -295,8 +295,9 @@ TEST(V3Maxwell, FixedLrExactSlopes) {
   EXPECT_NEAR(r.slope_x.over_R, 1.0, kSlopeTol);
   EXPECT_NEAR(r.slope_y.over_R, 0.0, kSlopeTol);
   EXPECT_NEAR(r.plane.r_squared, 1.0, kSlopeTol);
-  ASSERT_EQ(r.derived.size(), 3u);
+  ASSERT_EQ(r.derived.size(), 4u);  // the paper's three and the first one at the grid's centre
   EXPECT_EQ(r.derived[0].name, "(a1-a2)/R");
+  EXPECT_EQ(r.derived[3].name, "(a1-a2)/R (centred)");
   for (const auto& c : r.derived) EXPECT_NEAR(c.value, c.target, kQuadTol) << c.name;
   EXPECT_NEAR(r.derived[0].target, 1.0, 0.0);
   EXPECT_NEAR(r.quadratic.r_squared, 1.0, kQuadTol);
@@ -309,8 +310,9 @@ TEST(V3Maxwell, FixedElrExactSlopes) {
   EXPECT_EQ(r.x_name, "log_eta_eff");
   EXPECT_NEAR(r.slope_y.over_R, -1.0, kSlopeTol);
   EXPECT_NEAR(r.slope_x.over_R, 2.0, kSlopeTol);  // S = R log T + R log r^2, both ∝ eta_eff
-  ASSERT_EQ(r.derived.size(), 3u);
+  ASSERT_EQ(r.derived.size(), 4u);
   EXPECT_EQ(r.derived[0].name, "a2/R");
+  EXPECT_EQ(r.derived[3].name, "a2/R (centred)");
   EXPECT_NEAR(r.derived[0].value, -1.0, kQuadTol);
   for (const auto& c : r.derived) EXPECT_NEAR(c.value, c.target, kQuadTol) << c.name;
   EXPECT_LT(r.local[0].max_abs_rel_err, kQuadTol);
@@ -358,6 +360,21 @@ TEST(V3Maxwell, LocalRelationErrorLocatesAPlantedCurvature) {
   EXPECT_NEAR(r.derived[1].value, 0.2, kQuadTol);  // (2a3 - a5)/R
   EXPECT_NEAR(r.local[0].max_abs_rel_err, 0.2 * std::abs(std::log(kHyperMin)), 1e-7);
   EXPECT_EQ(r.local[0].i, 0);
+}
+
+TEST(V3Maxwell, CentredCoefficientIsTheRelationAtTheGridCentre) {
+  // S + 0.1 R x^2: dS/dx - dS/dy = R (1 + 0.2 x). At x = 0 (eta = 1, the paper's convention, outside the grid) it is
+  // still R; at the grid's centre xc = mean log eta it is R (1 + 0.2 xc) (closed form of the planted term).
+  GridTable t = make_table(Protocol::fixed_lr);
+  double xc = 0.0;
+  for (auto& row : t.rows) {
+    row.S += 0.1 * t.gas_constant() * std::pow(std::log(row.eta), 2);
+    xc += std::log(row.eta) / static_cast<double>(t.rows.size());
+  }
+  const V3Result r = check_maxwell_relations(t);
+  ASSERT_EQ(r.derived.size(), 4u);
+  EXPECT_NEAR(r.derived[0].value, 1.0, kQuadTol);
+  EXPECT_NEAR(r.derived[3].value, 1.0 + 0.2 * xc, kQuadTol);
 }
 
 TEST(V3Maxwell, RefusesTooSmallGrids) {

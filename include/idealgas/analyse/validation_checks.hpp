@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -197,8 +198,13 @@ struct V3Result {
   V3Slope lambda_eff_slope_x, lambda_eff_slope_y;  // d log lambda_eff / d log eta_eff (1), / d log r (-2); not over R
 };
 
-/// Throws InputError if fewer than 3 distinct values per axis (the quadratic is then rank deficient).
-V3Result check_maxwell_relations(const GridTable& table);
+/// The grid's centre (mean over its rows of x and y), where the "(centred)" coefficients are taken.
+std::pair<double, double> grid_centre(const GridTable& table);
+
+/// Throws InputError if fewer than 3 distinct values per axis (the quadratic is then rank deficient). `centre`:
+/// where the "(centred)" coefficients are taken (default: grid_centre(table); a bootstrap passes the whole grid's).
+V3Result check_maxwell_relations(const GridTable& table,
+                                 const std::optional<std::pair<double, double>>& centre = std::nullopt);
 
 // ------------------------------------------------------------------------------------------------------
 // V4 (fixed LR only): along eta = const (the adiabat P V^2 = const of the VMF gas, gamma = 2), S should stay
