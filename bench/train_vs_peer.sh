@@ -13,12 +13,21 @@
 # on every step's activations and costs the peer (as shipped) most of its extra time (bench/README.md).
 # Needs: scripts/setup.sh --bench and a release build (cmake --build --preset release --target bench_train_step).
 # IDEALGAS_PEERS: the folder holding the peer scripts (not part of this repository; bench/README.md).
+# ARCH=mlp: the scale-invariant MLP instead (K = its width, DEPTH=2 its depth; CHANNELS_LAST unused): ours is
+# BM_TrainStepMlp on Fashion-MNIST-shaped data (1x28x28, 10,000 images), the peer bench/train_mlp_peer.py (in this
+# repository, the same loop as the ConvNet peer; IDEALGAS_PEERS not needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 k=${1:-4}; threads=${2:-1}; protocol=${3:-elr}; iters=${4:-100}; repeats=${5:-3}; cl=${6:-auto}
+arch=${ARCH:-convnet}; depth=${DEPTH:-2}
+[[ $arch == convnet || $arch == mlp ]] || { echo "ARCH must be convnet or mlp" >&2; exit 2; }
 [[ $cl == auto ]] && { (( k >= 8 )) && cl=1 || cl=0; }  # the trainer's default (docs/train.md)
-[[ -n ${IDEALGAS_PEERS:-} ]] || { echo "set IDEALGAS_PEERS to the folder holding the peer scripts (not in this repository; bench/README.md)" >&2; exit 2; }
-peer=$IDEALGAS_PEERS/train_torch_peer.py
+if [[ $arch == mlp ]]; then
+  peer=bench/train_mlp_peer.py
+else
+  [[ -n ${IDEALGAS_PEERS:-} ]] || { echo "set IDEALGAS_PEERS to the folder holding the peer scripts (not in this repository; bench/README.md)" >&2; exit 2; }
+  peer=$IDEALGAS_PEERS/train_torch_peer.py
+fi
 bin=build/release/bench/bench_train_step
 [[ -x $bin ]] || { echo "build first: cmake --build --preset release --target bench_train_step" >&2; exit 2; }
 [[ -f $peer ]] || { echo "peer not found at $peer" >&2; exit 2; }
@@ -27,16 +36,20 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 preload=""
 [[ ${PEER_TCMALLOC:-0} == 1 ]] && preload=$(ls /usr/lib/*/libtcmalloc_minimal.so.4 | head -1)
+peer_args() {  # ITERS -> the peer's arguments
+  if [[ $arch == mlp ]]; then echo "$1 $k $depth $protocol $threads"; else echo "$1 $k $protocol $threads"; fi
+}
 peer_run() {  # ITERS -> "cpu_seconds wall_ms_per_iter"
-  LD_PRELOAD=$preload /usr/bin/time -f '%U %S' -o "$tmp/time" /usr/bin/python3 "$peer" "$1" "$k" "$protocol" "$threads" \
-    > "$tmp/out"
+  # shellcheck disable=SC2046  # word splitting of the argument list is intended
+  LD_PRELOAD=$preload /usr/bin/time -f '%U %S' -o "$tmp/time" /usr/bin/python3 "$peer" $(peer_args "$1") > "$tmp/out"
   echo "$(awk '{print $1 + $2}' "$tmp/time") $(sed -E 's/.*: ([0-9.]+) ms\/iter.*/\1/' "$tmp/out")"
 }
 wall_ratios=(); cpu_ratios=()
 printf '%-6s %14s %14s %14s %14s %10s %10s\n' repeat "ours wall ms" "peer wall ms" "ours CPU ms" "peer CPU ms" \
   "wall p/o" "CPU p/o"
 for r in $(seq 1 "$repeats"); do
-  read -r ours_wall ours_cpu < <("$bin" --benchmark_filter="BM_TrainStep/$k/$threads/$cl/$p/3/" --benchmark_min_time=5 \
+  if [[ $arch == mlp ]]; then filter="BM_TrainStepMlp/$k/$depth/$threads/$p/"; else filter="BM_TrainStep/$k/$threads/$cl/$p/3/"; fi
+  read -r ours_wall ours_cpu < <("$bin" --benchmark_filter="$filter" --benchmark_min_time=5 \
       --benchmark_format=csv 2>/dev/null | awk -F, '/BM_TrainStep/ {print $3, $4}')
   read -r cpu1 wall1 < <(peer_run "$iters")
   read -r cpu2 wall2 < <(peer_run $((2 * iters)))
@@ -44,8 +57,9 @@ for r in $(seq 1 "$repeats"); do
   peer_wall=$(echo "($wall1 + $wall2) / 2" | bc -l)
   wr=$(echo "$peer_wall / $ours_wall" | bc -l); cr=$(echo "$peer_cpu / $ours_cpu" | bc -l)
   wall_ratios+=("$wr"); cpu_ratios+=("$cr")
-  printf '%-6s %14.2f %14.2f %14.2f %14.2f %10.2f %10.2f\n' "$r" "$ours_wall" "$peer_wall" "$ours_cpu" "$peer_cpu" "$wr" "$cr"
+  printf '%-6s %14.3f %14.3f %14.3f %14.3f %10.2f %10.2f\n' "$r" "$ours_wall" "$peer_wall" "$ours_cpu" "$peer_cpu" "$wr" "$cr"
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {printf "%.2f", a[int((NR+1)/2)]}'; }
 echo "median peer/ours: wall $(median "${wall_ratios[@]}"), CPU $(median "${cpu_ratios[@]}")" \
-     "(ConvNet k=$k, $threads thread(s), $protocol, batch 128, channels_last=$cl, peer allocator: ${preload:-glibc})"
+     "($([[ $arch == mlp ]] && echo "MLP width=$k depth=$depth" || echo "ConvNet k=$k, channels_last=$cl")," \
+     "$threads thread(s), $protocol, batch 128, peer allocator: ${preload:-glibc})"

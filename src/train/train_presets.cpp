@@ -97,6 +97,44 @@ decorrelated_queue_size = 100
                      protocol_toml);
 }
 
+// CPU-sized runs of the scale-invariant MLP (width 64, depth 2: d = 784 x 64 + 64^2 = 54,272) on the full
+// Fashion-MNIST training set (60,000 images; test metrics on all 10,000), batch 128, one thread: a step costs ~1-2 ms,
+// so a run of 10^5 steps fits in minutes. The schedule is the same for every protocol: a log point every 2500 steps
+// (full-batch gradient, 200 fresh batches for Tr Sigma, test metrics), the window = the last 60 % of the run. No
+// entropy: at d = 54,272 the nearest neighbour of a snapshot stays its time-neighbour over any window a CPU run
+// affords (measured: 99 % of them 150 steps apart, 61-75 % 600 steps apart = 6 angular times 1/eta_eff), which the
+// summary flags; the grids (sweep/grid_presets.cpp) add the queues for Table 4. Measured step time, wall times and
+// results: bench/README.md, "SI MLP".
+std::string fmnist_mlp(long long iterations, const std::string& protocol_toml) {
+  return fmt::format(R"(
+[model]
+arch = "mlp"
+width = 64
+depth = 2
+
+[data]
+dataset = "fashion-mnist"
+
+{}
+[train]
+iterations = {}
+batch_size = 128
+threads = 1
+checkpoint_seconds = 60
+
+[measure]
+running_stride = 50
+log_dense_stride = 2500
+log_dense_until = {}
+log_points = 0
+eval_chunk = 1024
+stationary_fraction = 0.6
+fresh_batches = 200
+queue_size = 0
+)",
+                     protocol_toml, iterations, iterations);
+}
+
 std::vector<Preset> build() {
   std::vector<Preset> out;
   for (const PaperSetup& s : kPaperSetups) {
@@ -133,6 +171,22 @@ std::vector<Preset> build() {
   out.push_back({"fmnist-convnet-k4-sphere",
                  "Fashion-MNIST ConvNet k=4, fixed sphere (eta_eff 0.005, r 1), 8000 steps: minutes on one core",
                  fmnist_convnet_k4("[protocol]\nname = \"sphere\"\neta_eff = 0.005\nradius = 1.0\n")});
+  // The probes of issue 17 (a PyTorch SI MLP of the same size): ELR eta_eff = lambda = 0.01 gave Tr Sigma(w_hat) ~ 38,
+  // so the radius relaxes in 1/(eta_eff^2 Tr Sigma) ~ 260 steps; fixed LR eta = 0.5, lambda = 1e-3 in 1/(4 eta
+  // lambda) = 500 (eta_eff = eta / r^2 ~ 0.005); the sphere's angular time is 1/eta_eff = 100. 100,000 steps put
+  // >= 100 radial relaxation times in each window (issue: >= 20).
+  out.push_back({"fmnist-mlp-elr",
+                 "Fashion-MNIST (60,000 images) SI MLP 64x2, d = 54,272, fixed ELR (eta_eff 0.01, lambda 0.01), "
+                 "100,000 steps: minutes on one core",
+                 fmnist_mlp(100000, "[protocol]\nname = \"elr\"\neta_eff = 0.01\nlambda = 0.01\n")});
+  out.push_back({"fmnist-mlp-lr",
+                 "Fashion-MNIST (60,000 images) SI MLP 64x2, d = 54,272, fixed LR (eta 0.5, lambda 0.001), 100,000 "
+                 "steps: minutes on one core",
+                 fmnist_mlp(100000, "[protocol]\nname = \"lr\"\neta = 0.5\nlambda = 0.001\n")});
+  out.push_back({"fmnist-mlp-sphere",
+                 "Fashion-MNIST (60,000 images) SI MLP 64x2, d = 54,272, fixed sphere (eta_eff 0.01, r 1), 100,000 "
+                 "steps: minutes on one core",
+                 fmnist_mlp(100000, "[protocol]\nname = \"sphere\"\neta_eff = 0.01\nradius = 1.0\n")});
   // The network whose answer is known (docs/train.md, "The isotropic model"): the isotropic-noise model, d = 10,
   // sigma2 = 1, through the whole trainer. 200,000 steps: the window (the last 100,000) holds 360 radial relaxation
   // times (ELR 1/(eta_eff^2 Tr Sigma) = 278 steps; LR 1/(4 eta lambda) = 250) and 2000 angular ones (1/eta_eff:
