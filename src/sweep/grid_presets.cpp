@@ -66,8 +66,9 @@ log = [1e-2, 1e-1, 3]
 )toml"});
   // CPU-sized network grid (issue acceptance: under 45 minutes on 2 cores with --jobs 2): the fixed-ELR Fashion-MNIST
   // ConvNet k = 4 preset (docs/train.md, ~5 CPU minutes each) over eta_eff x lambda. eta_eff stays within [0.0025,
-  // 0.005]: the radius relaxes in 1/(2 eta_eff^2 X) steps (X ~ 180), which must fit 5 times into the 4000-step
-  // window (eta_eff = 0.0025: 444 steps), and eta_eff = 0.01 diverged (docs/train.md).
+  // 0.005]: the radius relaxes in 1/(eta_eff^2 Tr Sigma) steps (theory::relaxation_times; Tr Sigma ~ 90), 890 at
+  // eta_eff = 0.0025, which fits the 4000-step window only 4.5 times (flagged), and eta_eff = 0.01 diverged
+  // (docs/train.md). The grid that decides the question on a CPU is the MLP's (docs/sweep.md).
   p.push_back({"fmnist-convnet-elr-3x3",
                "3 x 3 fixed-ELR Fashion-MNIST ConvNet k = 4 grid (eta_eff x lambda), 8000 steps each: ~25 min with --jobs 2",
                R"toml(kind = "train"
