@@ -279,19 +279,25 @@ V1Result check_stationary_radius(const GridTable& table, const V1Options& option
       r.pred_discrete = row.r_discrete;
       r.pred_one_step = row.r_one_step;
     }
+    // A measured sigma^2 (networks) makes every prediction uncertain too: r ~ sigma2^(1/4) (fixed LR), sigma2^(1/2)
+    // (ELR), lambda_eff ~ sigma2 (sphere), to first order; its relative SE adds in quadrature to the measurement's.
+    // The isotropic model's sigma2 is exact (SE 0) and its predictions are exact closed forms.
+    const double power = sphere ? 1.0 : table.protocol == Protocol::fixed_lr ? 0.25 : 0.5;
+    const double pred_rel_se =
+        row.sigma2_se > 0.0 && row.sigma2 > 0.0 ? power * row.sigma2_se / row.sigma2 : 0.0;
+    const auto rel_se = [&](double pred) { return std::hypot(r.measured_se / std::abs(pred), pred_rel_se); };
     r.rel_err_one_step = r.measured / r.pred_one_step - 1.0;
-    r.rel_err_one_step_se = r.measured_se / std::abs(r.pred_one_step);
-    r.z_one_step = (r.measured - r.pred_one_step) / r.measured_se;
+    r.rel_err_one_step_se = rel_se(r.pred_one_step);
+    r.z_one_step = r.rel_err_one_step / r.rel_err_one_step_se;
     if (finite(r.z_one_step)) {
       if (out.max_z_row < 0 || std::abs(r.z_one_step) > out.max_abs_z_one_step)
         out.max_abs_z_one_step = std::abs(r.z_one_step), out.max_z_row = r.row;
       out.n_beyond_3_se += std::abs(r.z_one_step) > 3.0 ? 1 : 0;
     }
-    // The predictions are closed forms of the set hyperparameters (and the model's sigma^2), taken as exact.
     r.rel_err_sde = r.measured / r.pred_sde - 1.0;
-    r.rel_err_sde_se = r.measured_se / std::abs(r.pred_sde);
+    r.rel_err_sde_se = rel_se(r.pred_sde);
     r.rel_err_discrete = r.measured / r.pred_discrete - 1.0;
-    r.rel_err_discrete_se = r.measured_se / std::abs(r.pred_discrete);
+    r.rel_err_discrete_se = rel_se(r.pred_discrete);
     if (options.sde_regime) {
       r.in_sde_regime = options.sde_regime(row);
     } else if (table.protocol == Protocol::fixed_lr) {

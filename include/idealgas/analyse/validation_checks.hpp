@@ -40,10 +40,12 @@ struct V1Row {
   double measured = kNaN, measured_se = kNaN;   // r_mean, r_se (lr, elr) or lambda_eff, lambda_eff_se (sphere)
   double pred_sde = kNaN, pred_discrete = kNaN;  // r_sde, r_discrete or lambda_eff_sde, lambda_eff_discrete
   double pred_one_step = kNaN;                   // r_one_step or lambda_eff_one_step
-  double rel_err_sde = kNaN, rel_err_sde_se = kNaN;            // measured / pred_sde - 1; SE = measured_se / pred
-  double rel_err_discrete = kNaN, rel_err_discrete_se = kNaN;  // measured / pred_discrete - 1 (predictions exact)
-  double rel_err_one_step = kNaN, rel_err_one_step_se = kNaN;  // measured / pred_one_step - 1
-  double z_one_step = kNaN;                      // (measured - pred_one_step) / measured_se: distance in SE
+  // measured / pred - 1; SE: measured_se / pred and, where sigma^2 is measured (networks), the prediction's relative
+  // SE from it (power 1/4, 1/2, 1 of sigma2 for lr, elr, sphere) in quadrature. Isotropic model: predictions exact.
+  double rel_err_sde = kNaN, rel_err_sde_se = kNaN;
+  double rel_err_discrete = kNaN, rel_err_discrete_se = kNaN;
+  double rel_err_one_step = kNaN, rel_err_one_step_se = kNaN;
+  double z_one_step = kNaN;                      // rel_err_one_step / rel_err_one_step_se: distance in SE
   bool in_sde_regime = false;
 };
 
