@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -10,6 +11,7 @@
 #include <caffe2/serialize/inline_container.h>
 #include <fmt/format.h>
 #include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/frontend/error_report.h>
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/python/update_graph_executor_opt.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
@@ -165,9 +167,60 @@ void refuse_implausible_record_sizes(const std::string& path, const std::string&
   }
 }
 
-// Before anything of the archive runs (torch::jit::load already executes __setstate__ methods): the words of its
-// TorchScript source. IoError/InputError naming the record and the word.
-void refuse_outside_words_in_source(const std::string& path, const std::string& where) {
+// Deepest bracket nesting accepted in a module's source: LibTorch's parser recurses per level (a crafted record of
+// 10^5 open brackets overflows its stack); generated TorchScript of real networks stays below 20.
+constexpr int kMaxSourceNesting = 256;
+
+// The first problem of a pickle (data.pkl, constants.pkl, the .debug_pkl records) that LibTorch's unpickler would
+// turn into an allocation the record cannot back: a length-prefixed string or bytes operand longer than the rest
+// of the record (the unpickler allocates the declared length first: a 4-byte change asks for 4 GB). Opcodes of
+// protocols 2-5; at an opcode it does not know the walk stops (LibTorch's unpickler refuses those itself).
+std::string pickle_length_problem(const std::string& b) {
+  std::size_t at = 0;
+  const auto need = [&](std::uint64_t n) { return n <= b.size() - at; };
+  while (at < b.size()) {
+    const unsigned char op = static_cast<unsigned char>(b[at++]);
+    std::uint64_t skip = 0;   // fixed operand bytes
+    int length_bytes = 0;     // bytes of a length prefix whose value then follows
+    switch (op) {
+      case 0x80: case 'K': case 'q': case 'h': skip = 1; break;                  // PROTO BININT1 BINPUT BINGET
+      case 'M': skip = 2; break;                                                 // BININT2
+      case 'J': case 'r': case 'j': skip = 4; break;                             // BININT LONG_BINPUT LONG_BINGET
+      case 'G': case 0x95: skip = 8; break;                                      // BINFLOAT FRAME
+      case 0x8a: case 'U': case 'C': case 0x8c: length_bytes = 1; break;        // LONG1 SHORT_BIN* SHORT_BINUNICODE
+      case 0x8b: case 'X': case 'T': case 'B': length_bytes = 4; break;          // LONG4 BINUNICODE BINSTRING BINBYTES
+      case 0x8d: case 0x8e: case 0x96: length_bytes = 8; break;                  // BINUNICODE8 BINBYTES8 BYTEARRAY8
+      case 'c':                                                                   // GLOBAL: two text lines
+        for (int line = 0; line < 2; ++line) {
+          const std::size_t nl = b.find('\n', at);
+          if (nl == std::string::npos) return "a GLOBAL without its end of line";
+          at = nl + 1;
+        }
+        continue;
+      case '(': case ')': case ']': case '}': case 't': case 0x85: case 0x86: case 0x87: case 0x81: case 'R':
+      case 'b': case 's': case 'u': case 'a': case 'e': case 'N': case 0x88: case 0x89: case 'Q': case 0x94:
+      case 0x93: case 0x8f: case 0x90: case 0x91: case 0x92: case '0': case '2': case 'l': case 'd':
+        continue;
+      case '.': return "";  // STOP
+      default: return "";   // not ours to judge
+    }
+    if (length_bytes > 0) {
+      if (!need(static_cast<std::uint64_t>(length_bytes))) return "a length cut off by the end of the record";
+      skip = le(b, at, length_bytes);
+      at += static_cast<std::size_t>(length_bytes);
+      if (!need(skip))
+        return fmt::format("an operand of {} bytes declared with {} bytes left", skip, b.size() - at);
+    }
+    if (!need(skip)) return "an operand cut off by the end of the record";
+    at += static_cast<std::size_t>(skip);
+  }
+  return "";
+}
+
+// Before anything of the archive runs (torch::jit::load already executes __setstate__ methods) and before LibTorch's
+// parsers see it: every pickle's lengths, every source record's size and nesting, and (unless `trust`) the words of
+// the TorchScript source. InputError naming the record and what was found.
+void check_archive_before_loading(const std::string& path, const std::string& where, bool trust) {
   std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
   std::vector<std::string> records;
   try {
@@ -178,14 +231,20 @@ void refuse_outside_words_in_source(const std::string& path, const std::string& 
                                  "torch.jit.script(model).save(path)",
                                  where, first_line(e.what())));
   }
+  const auto ends_with = [](const std::string& name, const char* tail) {
+    const std::size_t n = std::strlen(tail);
+    return name.size() >= n && name.compare(name.size() - n, n, tail) == 0;
+  };
   for (const std::string& name : records) {
-    const bool code = name.rfind("code/", 0) == 0 || name.find("/code/") != std::string::npos;
-    if (!code || name.size() < 3 || name.compare(name.size() - 3, 3, ".py") != 0) continue;
+    const bool code = (name.rfind("code/", 0) == 0 || name.find("/code/") != std::string::npos) &&
+                      ends_with(name, ".py");
+    const bool pickle = ends_with(name, ".pkl") || ends_with(name, ".debug_pkl");
+    if (!code && !pickle) continue;
     std::string text;
     try {
       auto record = reader->getRecord(name);
       const std::size_t size = std::get<1>(record);
-      if (size > kMaxCodeRecordBytes)
+      if (code && size > kMaxCodeRecordBytes)
         throw InputError(fmt::format("{}: its source record '{}' holds {} bytes, more than a network's source "
                                      "({} MiB); {}",
                                      where, name, size, kMaxCodeRecordBytes >> 20, trust_hint()));
@@ -196,6 +255,22 @@ void refuse_outside_words_in_source(const std::string& path, const std::string& 
       throw InputError(fmt::format("{}: not a TorchScript module (record '{}' unreadable: {})", where, name,
                                    first_line(e.what())));
     }
+    if (pickle) {
+      const std::string problem = pickle_length_problem(text);
+      if (!problem.empty())
+        throw InputError(fmt::format("{}: not a TorchScript module: its record '{}' is a broken pickle ({})", where,
+                                     name, problem));
+      continue;
+    }
+    int depth = 0;
+    for (const char ch : text) {
+      depth += (ch == '(' || ch == '[' || ch == '{') ? 1 : (ch == ')' || ch == ']' || ch == '}') ? -1 : 0;
+      if (depth > kMaxSourceNesting)
+        throw InputError(fmt::format("{}: its source record '{}' nests brackets more than {} deep; not a network's "
+                                     "source",
+                                     where, name, kMaxSourceNesting));
+    }
+    if (trust) continue;
     std::size_t i = 0;
     while (i < text.size()) {
       const auto word_char = [&](std::size_t k) {
@@ -306,9 +381,17 @@ TorchScriptModel::TorchScriptModel(const NetworkSpec& spec, at::Device device)
   // A module is code: its source is read before anything of it runs (load runs __setstate__), its compiled graphs
   // after loading, before any method is called (docs/security.md).
   refuse_implausible_record_sizes(spec.script_path, where());
-  if (!spec.trust) refuse_outside_words_in_source(spec.script_path, where());
+  check_archive_before_loading(spec.script_path, where(), spec.trust);
   try {
     module_ = std::make_unique<torch::jit::Module>(torch::jit::load(spec.script_path, device));
+  } catch (const torch::jit::ErrorReport&) {
+    // A compile error of the module's source. Its what() formats the source lines it points at from the archive's
+    // debug records, and crafted records make that throw inside the noexcept what() (std::terminate; found by
+    // fuzz_torchscript): the message is not read.
+    throw InputError(fmt::format("{}: not a TorchScript module this LibTorch ({}) can load: its TorchScript source "
+                                 "does not compile here (save it with torch.jit.script(model).save(path) from "
+                                 "PyTorch 1.13)",
+                                 where(), TORCH_VERSION));
   } catch (const std::exception& e) {
     throw InputError(fmt::format("{}: not a TorchScript module this LibTorch ({}) can load (save it with "
                                  "torch.jit.script(model).save(path) from PyTorch 1.13): {}",

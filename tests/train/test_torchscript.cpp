@@ -447,6 +447,23 @@ TEST_F(TorchScriptTest, CraftedRecordSizesAreRefusedBeforeLibTorchAllocates) {
   }
 }
 
+// fuzz_torchscript's first finding: an archive whose source does not compile and whose debug records make LibTorch's
+// ErrorReport::what() throw inside noexcept (std::terminate). Refused on one line without reading that message.
+TEST_F(TorchScriptTest, ASourceThatDoesNotCompileIsRefusedWithoutLibTorchsMessage) {
+  const std::string crash =
+      std::string(IDEALGAS_TEST_DATA_DIR) + "/../../fuzz/corpus/torchscript/error_report_what_throws.pt";
+  try {
+    const TrainConfig c = config(crash, "trust = true\n");
+    const TrainingData data = prepare_training_data(c);
+    Trainer t(c, data);
+    ADD_FAILURE() << "the crafted archive was loaded";
+  } catch (const InputError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("not a TorchScript module"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  }
+}
+
 // Issue 18, kind 2: tied weights (conv2.weight = conv.weight, one 2x2x3x3 tensor) are one tracked tensor: d = 36,
 // not 72 (Python's find_scale_invariant_params finds 36 too), its norm is 1 after the start (not 1/sqrt 2), and
 // either of its names names it.
