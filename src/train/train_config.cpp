@@ -621,10 +621,10 @@ TrainConfig from_table(const toml::table& root, const std::string& source) {
   if (has_depth && c.model.arch != Architecture::mlp)
     r.fail(*r.find("model", "depth"), "model.depth",
            fmt::format("is used only with model.arch = \"mlp\", not {}", architecture_name(c.model.arch)));
-  if (c.model.arch == Architecture::mlp) {
-    if (const toml::node* n = r.find("model", "channels_last"))
+  if (c.model.arch == Architecture::mlp) {  // false is accepted: a run's own config.toml writes every setting
+    if (const toml::node* n = r.find("model", "channels_last"); n && c.model.channels_last)
       r.fail(*n, "model.channels_last",
-             "is not used with model.arch = \"mlp\" (its activations are [batch, features])");
+             "must be false with model.arch = \"mlp\" (its activations are [batch, features])");
     c.model.channels_last = false;
   }
 

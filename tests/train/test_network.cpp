@@ -230,6 +230,9 @@ TEST(Mlp, ValidationNamesTheKey) {
   EXPECT_THROW(TrainConfig::from_toml_string("[model]\narch = \"mlp\"\ndepth = 0\n" + rest, "t"), InputError);
   EXPECT_THROW(TrainConfig::from_toml_string("[model]\narch = \"mlp\"\nchannels_last = true\n" + rest, "t"),
                InputError);
+  // A run's config.toml lists every setting, channels_last = false included, and must read back as it was.
+  const TrainConfig back = TrainConfig::from_toml_string(c.to_toml(), "config.toml");
+  EXPECT_EQ(back.to_json(), c.to_json());
 }
 
 // The data arrive centred on the 32x32 canvas; the MLP sees the image only: what lies in the margin cannot change
