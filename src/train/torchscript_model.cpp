@@ -174,18 +174,34 @@ constexpr int kMaxSourceNesting = 256;
 // The first problem of a pickle (data.pkl, constants.pkl, the .debug_pkl records) that LibTorch's unpickler would
 // turn into an allocation the record cannot back: a length-prefixed string or bytes operand longer than the rest
 // of the record (the unpickler allocates the declared length first: a 4-byte change asks for 4 GB). Opcodes of
-// protocols 2-5; at an opcode it does not know the walk stops (LibTorch's unpickler refuses those itself).
+// protocols 2-5 (PyTorch 1.13 writes a subset of protocol 2's); any other opcode is refused. Memo indices must be
+// the next free one, as PyTorch writes them: LibTorch sizes its memo table by the index (LONG_BINPUT 10^9 asks for
+// 16 GB; found by fuzz_torchscript).
 std::string pickle_length_problem(const std::string& b) {
   std::size_t at = 0;
+  std::uint64_t memo = 0;  // entries stored so far
   const auto need = [&](std::uint64_t n) { return n <= b.size() - at; };
   while (at < b.size()) {
     const unsigned char op = static_cast<unsigned char>(b[at++]);
+    if (op == 'q' || op == 'r') {  // BINPUT, LONG_BINPUT
+      const int bytes = op == 'q' ? 1 : 4;
+      if (!need(static_cast<std::uint64_t>(bytes))) return "a memo index cut off by the end of the record";
+      const std::uint64_t index = le(b, at, bytes);
+      if (index > memo) return fmt::format("memo index {} with {} stored", index, memo);
+      if (index == memo) ++memo;
+      at += static_cast<std::size_t>(bytes);
+      continue;
+    }
+    if (op == 0x94) {  // MEMOIZE
+      ++memo;
+      continue;
+    }
     std::uint64_t skip = 0;   // fixed operand bytes
     int length_bytes = 0;     // bytes of a length prefix whose value then follows
     switch (op) {
-      case 0x80: case 'K': case 'q': case 'h': skip = 1; break;                  // PROTO BININT1 BINPUT BINGET
+      case 0x80: case 'K': case 'h': skip = 1; break;                            // PROTO BININT1 BINGET
       case 'M': skip = 2; break;                                                 // BININT2
-      case 'J': case 'r': case 'j': skip = 4; break;                             // BININT LONG_BINPUT LONG_BINGET
+      case 'J': case 'j': skip = 4; break;                                       // BININT LONG_BINGET
       case 'G': case 0x95: skip = 8; break;                                      // BINFLOAT FRAME
       case 0x8a: case 'U': case 'C': case 0x8c: length_bytes = 1; break;        // LONG1 SHORT_BIN* SHORT_BINUNICODE
       case 0x8b: case 'X': case 'T': case 'B': length_bytes = 4; break;          // LONG4 BINUNICODE BINSTRING BINBYTES
@@ -198,11 +214,11 @@ std::string pickle_length_problem(const std::string& b) {
         }
         continue;
       case '(': case ')': case ']': case '}': case 't': case 0x85: case 0x86: case 0x87: case 0x81: case 'R':
-      case 'b': case 's': case 'u': case 'a': case 'e': case 'N': case 0x88: case 0x89: case 'Q': case 0x94:
+      case 'b': case 's': case 'u': case 'a': case 'e': case 'N': case 0x88: case 0x89: case 'Q':
       case 0x93: case 0x8f: case 0x90: case 0x91: case 0x92: case '0': case '2': case 'l': case 'd':
         continue;
       case '.': return "";  // STOP
-      default: return "";   // not ours to judge
+      default: return fmt::format("opcode 0x{:02x}, which PyTorch does not write", op);
     }
     if (length_bytes > 0) {
       if (!need(static_cast<std::uint64_t>(length_bytes))) return "a length cut off by the end of the record";

@@ -447,20 +447,23 @@ TEST_F(TorchScriptTest, CraftedRecordSizesAreRefusedBeforeLibTorchAllocates) {
   }
 }
 
-// fuzz_torchscript's first finding: an archive whose source does not compile and whose debug records make LibTorch's
-// ErrorReport::what() throw inside noexcept (std::terminate). Refused on one line without reading that message.
-TEST_F(TorchScriptTest, ASourceThatDoesNotCompileIsRefusedWithoutLibTorchsMessage) {
-  const std::string crash =
-      std::string(IDEALGAS_TEST_DATA_DIR) + "/../../fuzz/corpus/torchscript/error_report_what_throws.pt";
-  try {
-    const TrainConfig c = config(crash, "trust = true\n");
-    const TrainingData data = prepare_training_data(c);
-    Trainer t(c, data);
-    ADD_FAILURE() << "the crafted archive was loaded";
-  } catch (const InputError& e) {
-    const std::string m = e.what();
-    EXPECT_NE(m.find("not a TorchScript module"), std::string::npos) << m;
-    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+// fuzz_torchscript's findings, each refused on one line: an archive whose source does not compile and whose debug
+// records make LibTorch's ErrorReport::what() throw inside noexcept (std::terminate), so that message is not read;
+// a data.pkl whose LONG_BINPUT memo index ~10^9 made LibTorch's unpickler size its memo table to 16 GB.
+TEST_F(TorchScriptTest, FuzzFindingsAreRefusedOnOneLine) {
+  const std::string corpus = std::string(IDEALGAS_TEST_DATA_DIR) + "/../../fuzz/corpus/torchscript/";
+  for (const char* file : {"error_report_what_throws.pt", "pickle_memo_index_huge.pt"}) {
+    try {
+      const TrainConfig c = config(corpus + file, "trust = true\n");
+      const TrainingData data = prepare_training_data(c);
+      Trainer t(c, data);
+      ADD_FAILURE() << file << " was loaded";
+    } catch (const InputError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("not a TorchScript module"), std::string::npos) << m;
+      EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+      if (std::string(file) == "pickle_memo_index_huge.pt") EXPECT_NE(m.find("memo index"), std::string::npos) << m;
+    }
   }
 }
 
