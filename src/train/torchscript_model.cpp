@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +20,8 @@
 #include <torch/csrc/jit/runtime/graph_executor.h>
 #include <torch/script.h>
 #include <torch/version.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "idealgas/core/error.hpp"
 #include "idealgas/core/suggest.hpp"
@@ -309,6 +314,38 @@ void check_archive_before_loading(const std::string& path, const std::string& wh
   }
 }
 
+// Seconds a trial load may take: real modules load in well under a second; a __setstate__ that loops is stopped.
+constexpr unsigned kTrialLoadSeconds = 60;
+
+// LibTorch's TorchScript frontend is not hardened against crafted source (fuzz_torchscript found a segfault in its
+// type parser, ScriptTypeParser::parseClassConstant): the archive is first loaded in a child process, and a child
+// that a signal ended (a crash, running out of memory, the time limit) leaves this process untouched and the module
+// refused. The child only loads and exits; its refusals are left to the load that follows here, which gives the
+// same error with its message.
+void trial_load_in_child(const std::string& path, const std::string& where) {
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) return;  // no process to spare: the load below is the only one
+  if (pid == 0) {
+    ::alarm(kTrialLoadSeconds);
+    try {
+      torch::jit::load(path, at::Device(at::kCPU));
+    } catch (...) {
+    }
+    ::_exit(0);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status))
+    throw InputError(fmt::format("{}: not a TorchScript module this LibTorch can load: loading it in a trial process "
+                                 "{} (signal {}); nothing of it ran here",
+                                 where,
+                                 WTERMSIG(status) == SIGALRM ? fmt::format("took more than {} s", kTrialLoadSeconds)
+                                                             : std::string("crashed LibTorch"),
+                                 WTERMSIG(status)));
+}
+
 // The operators a graph calls, nested blocks and subgraphs (fork, closures) included.
 void collect_operators(const torch::jit::Block& block, std::set<std::string>& ops);
 void collect_operators(const torch::jit::Graph& graph, std::set<std::string>& ops) {
@@ -398,6 +435,7 @@ TorchScriptModel::TorchScriptModel(const NetworkSpec& spec, at::Device device)
   // after loading, before any method is called (docs/security.md).
   refuse_implausible_record_sizes(spec.script_path, where());
   check_archive_before_loading(spec.script_path, where(), spec.trust);
+  trial_load_in_child(spec.script_path, where());
   try {
     module_ = std::make_unique<torch::jit::Module>(torch::jit::load(spec.script_path, device));
   } catch (const torch::jit::ErrorReport&) {

@@ -449,10 +449,12 @@ TEST_F(TorchScriptTest, CraftedRecordSizesAreRefusedBeforeLibTorchAllocates) {
 
 // fuzz_torchscript's findings, each refused on one line: an archive whose source does not compile and whose debug
 // records make LibTorch's ErrorReport::what() throw inside noexcept (std::terminate), so that message is not read;
-// a data.pkl whose LONG_BINPUT memo index ~10^9 made LibTorch's unpickler size its memo table to 16 GB.
+// a data.pkl whose LONG_BINPUT memo index ~10^9 made LibTorch's unpickler size its memo table to 16 GB; a source
+// on which LibTorch's type parser segfaults (ScriptTypeParser::parseClassConstant), refused after a trial load in a
+// child process crashed, this process untouched.
 TEST_F(TorchScriptTest, FuzzFindingsAreRefusedOnOneLine) {
   const std::string corpus = std::string(IDEALGAS_TEST_DATA_DIR) + "/../../fuzz/corpus/torchscript/";
-  for (const char* file : {"error_report_what_throws.pt", "pickle_memo_index_huge.pt"}) {
+  for (const char* file : {"error_report_what_throws.pt", "pickle_memo_index_huge.pt", "type_parser_segfault.pt"}) {
     try {
       const TrainConfig c = config(corpus + file, "trust = true\n");
       const TrainingData data = prepare_training_data(c);
@@ -463,6 +465,8 @@ TEST_F(TorchScriptTest, FuzzFindingsAreRefusedOnOneLine) {
       EXPECT_NE(m.find("not a TorchScript module"), std::string::npos) << m;
       EXPECT_EQ(m.find('\n'), std::string::npos) << m;
       if (std::string(file) == "pickle_memo_index_huge.pt") EXPECT_NE(m.find("memo index"), std::string::npos) << m;
+      if (std::string(file) == "type_parser_segfault.pt")
+        EXPECT_NE(m.find("trial process crashed LibTorch (signal 11)"), std::string::npos) << m;
     }
   }
 }
