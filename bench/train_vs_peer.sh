@@ -41,7 +41,9 @@ peer_args() {  # ITERS -> the peer's arguments
 }
 peer_run() {  # ITERS -> "cpu_seconds wall_ms_per_iter"
   # shellcheck disable=SC2046  # word splitting of the argument list is intended
-  LD_PRELOAD=$preload /usr/bin/time -f '%U %S' -o "$tmp/time" /usr/bin/python3 "$peer" $(peer_args "$1") > "$tmp/out"
+  # OPENBLAS_NUM_THREADS: torch.set_num_threads does not size OpenBLAS's pool (Debian's torch), the trainer does.
+  OPENBLAS_NUM_THREADS=$threads LD_PRELOAD=$preload /usr/bin/time -f '%U %S' -o "$tmp/time" /usr/bin/python3 "$peer" \
+    $(peer_args "$1") > "$tmp/out"
   echo "$(awk '{print $1 + $2}' "$tmp/time") $(sed -E 's/.*: ([0-9.]+) ms\/iter.*/\1/' "$tmp/out")"
 }
 wall_ratios=(); cpu_ratios=()

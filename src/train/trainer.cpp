@@ -17,6 +17,9 @@
 #include "idealgas/gpu/torch_device.hpp"
 #include "idealgas/train/model.hpp"
 
+// OpenBLAS's thread count (its cblas.h is not on this target's include path; the library is linked: CMakeLists.txt).
+extern "C" void openblas_set_num_threads(int num_threads);
+
 namespace idealgas::train {
 
 namespace {
@@ -51,6 +54,10 @@ constexpr std::uint64_t kCheckSeed = 0;  // Python's check_scale_invariance(seed
 void set_threads(long long threads, long long interop_threads) {
   at::set_num_threads(static_cast<int>(threads));
   omp_set_num_threads(static_cast<int>(threads));  // the entropy estimator's OpenMP loops
+  // LibTorch's matrix products (Debian's build: OpenBLAS, pthreads) run in OpenBLAS's own pool, which
+  // at::set_num_threads does not size: left alone it takes every core (bench/README.md, "SI MLP": an MLP step
+  // at threads = 1 took 3.7 ms instead of 0.93 ms on a busy machine, and its waiting threads burnt system time).
+  openblas_set_num_threads(static_cast<int>(threads));
   static bool interop_set = false;
   if (!interop_set) {
     at::set_num_interop_threads(static_cast<int>(interop_threads));
