@@ -319,14 +319,16 @@ constexpr unsigned kTrialLoadSeconds = 60;
 
 // LibTorch's TorchScript frontend is not hardened against crafted source (fuzz_torchscript found a segfault in its
 // type parser, ScriptTypeParser::parseClassConstant): the archive is first loaded in a child process, and a child
-// that a signal ended (a crash, running out of memory, the time limit) leaves this process untouched and the module
-// refused. The child only loads and exits; its refusals are left to the load that follows here, which gives the
+// that did not exit cleanly (a crash, running out of memory, the time limit) leaves this process untouched and the
+// module refused. The child only loads and exits; its refusals are left to the load that follows here, which gives the
 // same error with its message.
 void trial_load_in_child(const std::string& path, const std::string& where) {
   std::fflush(nullptr);
   const pid_t pid = ::fork();
   if (pid < 0) return;  // no process to spare: the load below is the only one
   if (pid == 0) {
+    // The default actions, whatever this process installed (a fuzzer's or sanitizer's crash handlers exit normally).
+    for (const int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGALRM}) std::signal(sig, SIG_DFL);
     ::alarm(kTrialLoadSeconds);
     try {
       torch::jit::load(path, at::Device(at::kCPU));
@@ -337,13 +339,15 @@ void trial_load_in_child(const std::string& path, const std::string& where) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFSIGNALED(status))
+  if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0))
     throw InputError(fmt::format("{}: not a TorchScript module this LibTorch can load: loading it in a trial process "
-                                 "{} (signal {}); nothing of it ran here",
+                                 "{} ({} {}); nothing of it ran here",
                                  where,
-                                 WTERMSIG(status) == SIGALRM ? fmt::format("took more than {} s", kTrialLoadSeconds)
-                                                             : std::string("crashed LibTorch"),
-                                 WTERMSIG(status)));
+                                 WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM
+                                     ? fmt::format("took more than {} s", kTrialLoadSeconds)
+                                     : std::string("crashed LibTorch"),
+                                 WIFSIGNALED(status) ? "signal" : "exit status",
+                                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)));
 }
 
 // The operators a graph calls, nested blocks and subgraphs (fork, closures) included.
