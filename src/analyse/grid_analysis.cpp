@@ -17,10 +17,27 @@ namespace {
 
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
-// Rows beyond this many SE count against a law; with honest SEs about 5 % of rows fall beyond 2 SE by chance.
-constexpr double kZRowSe = 2.0;
-// A rate over fewer rows than this says nothing (5 % of 9 rows is half a row): reported as not decidable.
-constexpr int kMinRowsForRate = 20;
+// Rows beyond this many SE count against a law; with honest Gaussian SEs a row falls beyond 2 SE with probability
+// kBeyondByChance = P(|N(0,1)| > 2).
+constexpr double kZRowSe = 2.0, kBeyondByChance = 0.0455;
+// A law is rejected when so many rows fall beyond 2 SE that chance alone would give as many with probability below
+// this (the binomial tail): 3 of 9 rows (p = 0.007) reject, 2 of 9 (p = 0.06) do not; 5 of 25 (p = 0.006) reject.
+constexpr double kRejectP = 0.01;
+
+// P(at least k of n independent rows beyond 2 SE by chance).
+double binomial_tail(int k, int n) {
+  double tail = 0.0;
+  for (int m = k; m <= n; ++m)
+    tail += std::exp(std::lgamma(n + 1.0) - std::lgamma(m + 1.0) - std::lgamma(n - m + 1.0) +
+                     m * std::log(kBeyondByChance) + (n - m) * std::log1p(-kBeyondByChance));
+  return std::min(1.0, tail);
+}
+
+std::string law_verdict(const char* law, int beyond, int n) {
+  const double p = binomial_tail(beyond, n);
+  return fmt::format("{} of {} rows beyond {:g} SE of {}: {} (chance alone gives at least as many with p = {:.2g})",
+                     beyond, n, kZRowSe, law, p < kRejectP ? "rejected" : "consistent", p);
+}
 
 // Z = PV/(RT) of every row, against the ideal gas (Z = 1) and against the ideal gas with the discrete-time term of
 // the full gradient (Z_one_step = 1 + G / Tr Sigma to first order, docs/theory.md §7): the physics half of V1.
@@ -62,22 +79,20 @@ nlohmann::json compressibility_json(const AssembledGrid& g) {
     if (std::isfinite(distance) && !(std::abs(distance) <= std::abs(worst_z))) worst_z = distance;
   }
   const auto share = [](int k, int of) { return of > 0 ? static_cast<double>(k) / of : kNaN; };
-  // In words: what the rows say about Z = 1 and about Z = Z_one_step, or why a rate cannot say it.
+  // In words: what the rows say about Z = 1 and about Z = Z_one_step, and which rows have no Z.
   std::string verdict;
+  const int without = static_cast<int>(t.rows.size()) - n;
   if (n == 0) {
     verdict = "no row has a finite Z (no positive Tr Sigma or radius): nothing to judge";
   } else {
-    verdict = fmt::format("{} of {} rows are beyond {:g} SE of Z = 1 (ideal gas)", beyond_ideal, n, kZRowSe);
+    verdict = "Z = 1 (ideal gas): " + law_verdict("Z = 1", beyond_ideal, n);
     if (n_one_step > 0)
-      verdict += fmt::format("; {} of {} beyond {:g} SE of Z_one_step = 1 + G/Tr Sigma (ideal gas + the full "
-                             "gradient's discrete-time term)",
-                             beyond_one_step, n_one_step, kZRowSe);
-    verdict += n < kMinRowsForRate
-                   ? fmt::format(". With {} rows a rate is not decidable (chance alone puts ~5 % beyond 2 SE; "
-                                 "at least {} rows are needed)",
-                                 n, kMinRowsForRate)
-                   : fmt::format(". Chance alone puts ~5 % beyond {:g} SE", kZRowSe);
+      verdict += "; Z = Z_one_step (ideal gas + the full gradient's discrete-time term, 1 + G/Tr Sigma): " +
+                 law_verdict("Z_one_step", beyond_one_step, n_one_step);
   }
+  if (without > 0)
+    verdict += fmt::format("; {} of {} rows have no Z (no positive Tr Sigma, or no measurement: see their flags)",
+                           without, t.rows.size());
   return {{"rows", rows},
           {"n", n},
           {"mean", number(n > 0 ? sum / n : kNaN)},
@@ -91,7 +106,9 @@ nlohmann::json compressibility_json(const AssembledGrid& g) {
           {"beyond_2_se_of_Z_one_step", beyond_one_step},
           {"share_beyond_2_se_of_Z_one_step", number(share(beyond_one_step, n_one_step))},
           {"max_abs_Z_minus_Z_one_step_over_se", number(std::abs(worst_z_one_step))},
-          {"rate_decidable", n >= kMinRowsForRate},
+          {"rows_without_Z", static_cast<int>(t.rows.size()) - n},
+          {"p_beyond_2_se_of_1", number(n > 0 ? binomial_tail(beyond_ideal, n) : kNaN)},
+          {"p_beyond_2_se_of_Z_one_step", number(n_one_step > 0 ? binomial_tail(beyond_one_step, n_one_step) : kNaN)},
           {"verdict", verdict}};
 }
 

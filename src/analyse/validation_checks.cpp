@@ -850,14 +850,15 @@ json validation_report(const GridTable& table, const V1Options& v1_options) {
            {"n_first", table.n_first},                  {"n_second", table.n_second}};
   out["v1"] = guarded([&] { return to_json(check_stationary_radius(table, v1_options)); });
   out["v3"] = guarded([&] { return to_json(check_maxwell_relations(table)); });
-  if (table.noise_measured()) {
+  if (table.network) {
     // The paper (Sec. 7): for networks only V1 and V3 can be tested. V2 compares potentials U - T S + P V built from
     // the stationary law of a known loss; a network's is unknown, and on small grids the neighbour rule passes a
     // random argmin most of the time (60 % on 3 x 3). V1 is then the stationarity of the radius (the one-step
     // identity at the steps' own noise) and its physics is Z (grid_analysis.hpp).
     const json not_testable{{"applicable", false}, {"reason", kNotTestableForNetworks}};
-    out["v1"]["meaning"] = "stationarity: r (sphere: lambda_eff) against the one-step identity at the run's own steps "
-                           "(true in any stationary window; the physics is Z)";
+    out["v1"]["meaning"] = "r (sphere: lambda_eff) against the one-step radius from the fresh-batch noise and the full "
+                           "gradient: the physics with the discrete-time term (Z = Z_one_step); each run's stationarity "
+                           "(the one-step identity at its own steps) is stationarity_rel_err in its summary.json";
     out["v2"] = not_testable;
     out["v4"] = not_testable;
     return out;

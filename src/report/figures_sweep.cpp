@@ -138,8 +138,8 @@ Figure fig2(const AssembledGrid& g, const std::string& stem, const std::string& 
       fmt::format(
           "The panels of the paper's Fig. 2 for this grid ({} × {} configurations; markers ± one SE, one colour per "
           "value of the hyperparameter on each colour bar). (a) σ² = Tr Σ(ŵ)/(d−1) against {}: the collapse onto one "
-          "curve that the {} theory assumes (analysis.json sigma2_collapse tests it). (b) The temperature T of the "
-          "protocol's closed form with the measured σ². (c) {} with {} (dashed, with the measured σ²). (d) The mean "
+          "curve that the {} theory assumes (analysis.json sigma2_collapse tests it). (b) The temperature T = η_eff σ²/2 "
+          "at each state's own η_eff (fixed LR: η/E[r²]) with the measured σ². (c) {} with {} (dashed, with the measured σ²). (d) The mean "
           "loss U. (e), (f) The entropy {} against each hyperparameter; dashed: the quadratic fit of V3 (paper "
           "Eq. 30), whose coefficients make Table 4.",
           t.n_first, t.n_second, lr ? "ηλ" : "η_eff", lr ? "fixed-LR Maxwell relation" : "ELR",

@@ -94,6 +94,8 @@ FolderAnalysis analyse_folder(const fs::path& dir, const std::vector<fs::path>& 
     }
     out.sweep = collect_sweep(dirs, grid, configs);
     out.grids = assemble_grids(sweep_grid_points(*out.sweep, kind));
+    // Every kind but the isotropic simulator's ("iso") measures its noise: a network's grid.
+    for (AssembledGrid& g : out.grids) g.table.network = kind.name() != "iso";
   } else if (fs::exists(dir / "run.json", ec)) {
     if (!others.empty())
       throw InputError(fmt::format("{} is a reproduce iso folder: analyze takes it alone", dir.string()));

@@ -165,7 +165,9 @@ std::string checks_table(const nlohmann::json& g) {
                       fmt::format("references whose potential is least at themselves or a neighbour ({:.0f} % exactly)",
                                   100 * number(v2["all_summary"], "exact_rate"))});
   const nlohmann::json& v4 = g["v4"];
-  if (v4.contains("summary"))
+  if (v4.contains("applicable") && v4.contains("reason"))
+    t.rows.push_back({"V4 adiabat", "not testable", text(v4, "reason")});
+  else if (v4.contains("summary"))
     t.rows.push_back({"V4 adiabat", format_value_se(number(v4["summary"], "max_abs_slope_over_R"),
                                                     number(v4["summary"], "slope_over_R_se")),
                       "largest |dS/dlog λ|/R along η = const (0 on the adiabat)"});

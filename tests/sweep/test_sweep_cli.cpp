@@ -311,7 +311,7 @@ TEST_F(SweepCli, AnalyzeAndReportASweepAndItsShards) {
   EXPECT_EQ(g["n_first"], 3);
   EXPECT_EQ(g["n_second"], 3);
   EXPECT_TRUE(g["sigma2_collapse"]["constant"].get<bool>());  // the isotropic model's sigma^2
-  EXPECT_EQ(g["table4"]["values"].size(), 5u);
+  EXPECT_EQ(g["table4"]["values"].size(), 6u);  // the paper's three, (a1-a2)/R at the grid's centre, max_rel_err, R^2
   EXPECT_EQ(g["table4"]["n_bootstrap"], 200);
   EXPECT_EQ(g["compressibility"]["n"], 9);
   EXPECT_EQ(read_csv(dir_ / "s" / "analysis" / "lr.csv").size(), 9u);

@@ -78,17 +78,15 @@ struct GridTable {
   int n_first = 0;        // number of values of the first hyperparameter (index i)
   int n_second = 0;       // number of values of the second hyperparameter (index j)
   std::vector<StationaryRow> rows;  // n_first * n_second rows, row index = i * n_second + j
+  /// A network's grid (job kind train, the isotropic model through the trainer included): sigma2 is measured and the
+  /// loss's stationary law, hence the potential, is unknown (V2, V4 not testable; V1's physics is Z). Set by the
+  /// folder analysis from the sweep's job kind.
+  bool network = false;
 
   /// Gas constant R = (d-1)/2.
   double gas_constant() const { return 0.5 * static_cast<double>(d - 1); }
   const StationaryRow& at(int i, int j) const { return rows[static_cast<size_t>(i) * n_second + j]; }
-  /// Whether sigma2 was measured (some row has sigma2_se > 0): a network's grid, whose loss and potential are
-  /// unknown, as opposed to the isotropic model's exact sigma2 (SE 0).
-  bool noise_measured() const {
-    for (const StationaryRow& r : rows)
-      if (r.sigma2_se > 0.0) return true;
-    return false;
-  }
+
 };
 
 }  // namespace idealgas

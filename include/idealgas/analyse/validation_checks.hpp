@@ -261,7 +261,7 @@ void to_json(nlohmann::json& out, const V4Result& result);
 /// All four checks in one object: {"protocol", "d", "sigma2", "gas_constant", "n_first", "n_second",
 /// "v1", "v2", "v3", "v4"}. A check that cannot run on this table (InputError, e.g. too few grid values)
 /// is recorded as {"error": message}; V4 on a non-LR grid as {"applicable": false}.
-/// Why V2 and V4 are not run on a grid whose noise is measured (GridTable::noise_measured: networks).
+/// Why V2 and V4 are not run on a network's grid (GridTable::network).
 inline constexpr const char* kNotTestableForNetworks =
     "not testable for networks: the stationary law, hence the potential, of a network's loss is unknown (paper "
     "Sec. 7: only V1 and V3 can be tested)";
