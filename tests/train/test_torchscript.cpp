@@ -465,8 +465,12 @@ TEST_F(TorchScriptTest, FuzzFindingsAreRefusedOnOneLine) {
       EXPECT_NE(m.find("not a TorchScript module"), std::string::npos) << m;
       EXPECT_EQ(m.find('\n'), std::string::npos) << m;
       if (std::string(file) == "pickle_memo_index_huge.pt") EXPECT_NE(m.find("memo index"), std::string::npos) << m;
+      // LibTorch's crash there reads memory it did not initialise: in some processes the trial load segfaults, in
+      // others the parser reports a compile error first. Either way the module is refused and this process lives.
       if (std::string(file) == "type_parser_segfault.pt")
-        EXPECT_NE(m.find("trial process crashed LibTorch (signal 11)"), std::string::npos) << m;
+        EXPECT_TRUE(m.find("trial process crashed LibTorch") != std::string::npos ||
+                    m.find("does not compile") != std::string::npos)
+            << m;
     }
   }
 }
