@@ -1,4 +1,4 @@
-// idealgas sweep CONFIG | --preset NAME [--jobs N] [--out DIR] [--shard I/N] [--slurm ...]: a grid of
+// idealgas sweep CONFIG | --preset NAME [--jobs N] [--out DIR] [--shard I/N] [--restart] [--slurm ...]: a grid of
 // configurations, one subprocess each (docs/sweep.md); idealgas sweep merge DIR [MORE...]; idealgas sweep status DIR.
 // The library runs everything (sweep/sweep_run.hpp, sweep_table.hpp, slurm_sweep.hpp); this file parses and prints.
 #include <cmath>

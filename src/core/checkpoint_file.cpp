@@ -24,7 +24,10 @@ CheckpointReader::CheckpointReader(const std::string& path, const CheckpointMagi
                                    std::string remedy)
     : file_(read_file(path, max_binary_file_bytes())), path_(path), remedy_(std::move(remedy)) {
   if (file_.size() < kHeaderBytes || std::memcmp(file_.data(), magic, sizeof(CheckpointMagic)) != 0)
-    throw IoError(fmt::format("{} is not an idealgas {} checkpoint (bad magic); {}", path_, kind, remedy_));
+    // Not ours at all (the remedy, which may say "delete it", is for checkpoints idealgas wrote and a kill damaged).
+    throw IoError(fmt::format("{} is not an idealgas {} checkpoint (bad magic): it is not a file idealgas wrote; move "
+                              "it out of the folder, or choose another output folder",
+                              path_, kind));
   std::uint32_t stored;
   std::memcpy(&stored, file_.data() + sizeof(CheckpointMagic), sizeof stored);
   if (crc32_of(std::string_view(file_).substr(kHeaderBytes)) != stored) corrupt("CRC mismatch");

@@ -107,7 +107,8 @@ constexpr double kMinRelativeWidth = 1e-9;
 Range padded(Range r, bool log, double given_min, double given_max) {
   if (r.empty()) r = log ? Range{1.0, 10.0} : Range{0.0, 1.0};
   if (log) {
-    r = {std::clamp(r.lo, kGnuplotMinLog, kGnuplotMaxMagnitude), std::clamp(r.hi, kGnuplotMinLog, kGnuplotMaxMagnitude)};
+    r = {std::clamp(r.lo, kGnuplotMinLog, kGnuplotMaxMagnitude),
+         std::clamp(r.hi, kGnuplotMinLog, kGnuplotMaxMagnitude)};
     double a = std::log10(r.lo), b = std::log10(r.hi);
     const double span = b - a > kMinRelativeWidth ? b - a : 0.5;
     if (b - a <= kMinRelativeWidth) a -= 0.25, b += 0.25;
@@ -373,7 +374,8 @@ class ScriptWriter {
     if (std::isfinite(bar.max)) r.hi = bar.max;
     if (r.empty()) r = {0.0, 1.0};
     if (bar.scale == ColourScale::log) {  // inside what gnuplot draws (padded()), values beyond drawn at the ends
-      r = {std::clamp(r.lo, kGnuplotMinLog, kGnuplotMaxMagnitude), std::clamp(r.hi, kGnuplotMinLog, kGnuplotMaxMagnitude)};
+      r = {std::clamp(r.lo, kGnuplotMinLog, kGnuplotMaxMagnitude),
+           std::clamp(r.hi, kGnuplotMinLog, kGnuplotMaxMagnitude)};
       if (r.hi <= r.lo * (1.0 + kMinRelativeWidth)) r = {r.lo / 2, r.lo * 2};  // one value: a window around it
     } else if (bar.scale == ColourScale::linear) {
       r = {std::clamp(r.lo, -kGnuplotMaxMagnitude, kGnuplotMaxMagnitude),

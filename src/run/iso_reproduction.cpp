@@ -27,7 +27,10 @@ constexpr const char* kJobName = "reproduce iso";
 OwnFiles own_files() {
   const OwnFiles protocol{{"checkpoint.bin", "summary.csv", "checks.json"}, {}};
   return {{"checks.json", "run.json", "report.html"},
-          {{"lr", protocol}, {"elr", protocol}, {"sphere", protocol}, {report::kFiguresFolder, {{"*.png", "*.svg"}, {}}}}};
+          {{"lr", protocol},
+           {"elr", protocol},
+           {"sphere", protocol},
+           {report::kFiguresFolder, {{"*.png", "*.svg"}, {}}}}};
 }
 
 }  // namespace

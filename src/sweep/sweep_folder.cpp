@@ -70,7 +70,7 @@ int restart_sweep_folder(const fs::path& dir, const JobKinds& kinds) {
                      {{kSweepRunsFolder, {{}, {{"*", run}}}},
                       {kAnalysisFolder, {{"*.csv"}, {}}},
                       {report::kFiguresFolder, {{"*.png", "*.svg"}, {}}},
-                      {"slurm", {{"*.sh"}, {{"logs", {{"*.out"}, {}}}}}}}};
+                      {"slurm", {{"*.sh"}, {{"logs", {{"*.out", "*.err"}, {}}}}}}}};
   const FolderRecordsLock records(dir);
   bool ours = false;
   try {

@@ -20,6 +20,7 @@
 #include "idealgas/core/interrupt.hpp"
 #include "idealgas/core/regular_file.hpp"
 #include "idealgas/core/run_folder.hpp"
+#include "idealgas/core/utf8.hpp"
 #include "idealgas/run/run_record.hpp"
 #include "idealgas/sweep/child_process.hpp"
 
@@ -75,7 +76,14 @@ std::string last_line(const fs::path& log, std::uintmax_t offset) {
     if (cr != std::string::npos) line = line.substr(cr + 1);
     if (!line.empty()) last = line;
   }
-  if (last.size() > kMaxReasonLength) last = last.substr(0, kMaxReasonLength) + "...";
+  // The reason goes into failure.json, and JSON holds only UTF-8: cut at a character boundary (a cut inside a
+  // multi-byte character made the sweep end in an internal error), and escape a line that is not UTF-8 at all.
+  if (last.size() > kMaxReasonLength) {
+    std::size_t cut = kMaxReasonLength;
+    while (cut > 0 && (static_cast<unsigned char>(last[cut]) & 0xC0) == 0x80) --cut;  // a continuation byte
+    last = last.substr(0, cut) + "...";
+  }
+  if (!is_utf8(last)) last = escape_bytes(last);
   return last;
 }
 

@@ -205,7 +205,8 @@ class Run {
     std::error_code ec;
     // A checkpoint that is not a regular file (a FIFO would block the read for ever, a folder cannot be read).
     if (fs::exists(ckpt, ec) && !fs::is_regular_file(ckpt, ec))
-      throw IoError(fmt::format("{} is not a regular file; remove it or choose another --out folder", ckpt.string()));
+      throw IoError(
+          fmt::format("{} is not a regular file; move it away or choose another --out folder", ckpt.string()));
     if (!o_.restart && fs::exists(ckpt, ec)) {
       std::size_t running_size = trainer_.running_stats().size();
       LoadedCheckpoint loaded = load_checkpoint(ckpt.string(), c_.result_relevant_json(), d_,

@@ -29,7 +29,8 @@ using testing::slurp;
 const char* const kSmallReproduce =
     "eta = [3e-2, 1e-1]\neta_eff = [3e-2, 1e-1]\nlambda = [3e-2, 1e-1]\nradius = [0.5, 2.0]\nsnapshots = 200\n"
     "se_blocks = 4\nbatches = 4\nwindow_relaxations = 20\n";
-const char* const kSchedule = "iterations = 20000\nsnapshots = 200\nse_blocks = 4\nbatches = 4\nwindow_relaxations = 20\n";
+const char* const kSchedule =
+    "iterations = 20000\nsnapshots = 200\nse_blocks = 4\nbatches = 4\nwindow_relaxations = 20\n";
 
 std::size_t lines(const std::string& s) { return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')); }
 
@@ -222,6 +223,29 @@ TEST_F(FolderSafetyCli, AFifoOrADeviceLinkAsARecordEndsTheCommandAtOnce) {
   }
 }
 
+// A file of a name idealgas writes but not written by idealgas (a user's checkpoint.bin, a run.json that is not a
+// record) is refused with the advice to move it away: never to delete it.
+TEST_F(FolderSafetyCli, RefusalsNeverInviteDeletingAForeignFile) {
+  const fs::path v = dir_ / "v";
+  fs::create_directories(v / "lr");
+  touch(v / "lr" / "checkpoint.bin");
+  auto r = run_cli(reproduce(v));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("is not a file idealgas wrote; move it out of the folder"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("delete"), std::string::npos) << r.output;
+  EXPECT_EQ(slurp(v / "lr" / "checkpoint.bin"), "the user's own file\n");
+  const fs::path w = dir_ / "w";
+  fs::create_directories(w);
+  touch(w / "run.json");
+  r = run_cli(reproduce(w));
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("it is not a record idealgas wrote"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("delete"), std::string::npos) << r.output;
+  r = run_cli(reproduce(w, "--restart"));  // and --restart does not take it for idealgas's either
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_EQ(slurp(w / "run.json"), "the user's own file\n");
+}
+
 // Two more inputs of each reader that waited for ever on a FIFO: a --config file, a protocol's checkpoint.bin, and
 // (written, not read) a configuration's job.log, which the sweep opened for appending.
 TEST_F(FolderSafetyCli, AFifoAsAConfigACheckpointOrAJobLogEndsAtOnce) {
@@ -263,6 +287,34 @@ TEST_F(FolderSafetyCli, AFifoAsAConfigACheckpointOrAJobLogEndsAtOnce) {
   EXPECT_EQ(r.exit_code, 3) << r.output;
   EXPECT_LT(seconds, 5.0);
   EXPECT_NE(slurp(run_dir / "failure.json").find("job.log is a FIFO (named pipe)"), std::string::npos);
+}
+
+// A failed job's last line is kept (400 bytes) as its reason in failure.json. Cut inside a multi-byte character it
+// was not UTF-8, and the sweep ended in "internal error ... type_error.316"; now it is cut at a character boundary.
+TEST_F(FolderSafetyCli, AJobsLastLineCutInsideACharacterIsRecordedAsUtf8) {
+  ASSERT_EQ(run_cli(sweep("a", dir_ / "first")).exit_code, 0);
+  std::string id;
+  for (const auto& e : fs::directory_iterator(dir_ / "first" / "runs")) id = e.path().filename().string();
+  // The job's error starts "idealgas: error: OUT/runs/ID/checkpoint.bin ..."; OUT = dir_/aaa.../EUROS/EUROS (two
+  // folders of 80 euro signs, E2 82 AC: 240 bytes each, under NAME_MAX), with byte 400 of the line on the second byte
+  // of a euro sign of the second folder.
+  const std::size_t prefix = std::string("idealgas: error: ").size() + dir_.string().size() + 1;
+  constexpr std::size_t kFolderBytes = 240;
+  std::size_t ascii = 1;
+  while ((400 - (prefix + ascii + 1 + kFolderBytes + 1)) % 3 != 1) ++ascii;
+  ASSERT_LE(prefix + ascii + 1 + kFolderBytes + 1, 399u) << "the temporary folder's path is too long for this test";
+  std::string euros;
+  for (int k = 0; k < 80; ++k) euros += "\xe2\x82\xac";
+  const fs::path out = dir_ / std::string(ascii, 'a') / euros / euros;
+  fs::create_directories(out / "runs" / id);
+  touch(out / "runs" / id / "checkpoint.bin");  // not a checkpoint: the job fails with a line naming its path
+  const auto r = run_cli(sweep("a", out));
+  EXPECT_EQ(r.exit_code, 3) << r.output;
+  EXPECT_EQ(r.output.find("internal error"), std::string::npos) << r.output;
+  const std::string failure = slurp(out / "runs" / id / "failure.json");
+  EXPECT_NE(failure.find("idealgas: error: " + (dir_ / std::string(ascii, 'a')).string() + "/"), std::string::npos) << failure;
+  // The kept reason ends on a whole euro sign, then "...".
+  EXPECT_NE(failure.find("\xe2\x82\xac..."), std::string::npos) << failure;
 }
 
 // The program's own path is recorded in every job's command: installed under a folder whose name is not UTF-8,

@@ -42,7 +42,8 @@ class CheckpointWriter {
 class CheckpointReader {
  public:
   /// Reads `path`; IoError unless it starts with `magic` and its CRC matches. `kind` names the checkpoint in that
-  /// error ("train", "iso"); `remedy` ends every error ("delete it, or pass --restart to start over").
+  /// error ("train", "iso"); `remedy` ends every error about a damaged checkpoint ("delete it, or pass --restart to
+  /// start over"); a file without the magic is not idealgas's, and its error says to move it away instead.
   CheckpointReader(const std::string& path, const CheckpointMagic& magic, const std::string& kind, std::string remedy);
 
   template <class T>

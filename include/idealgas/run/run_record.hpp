@@ -17,7 +17,8 @@ std::string utc_now_iso8601();
 /// Reads a JSON object from `path`. Throws IoError naming the file (and `hint`, the way out) if it cannot be read
 /// or is not a JSON object.
 nlohmann::json read_json_object(const std::filesystem::path& path,
-                                const std::string& hint = "delete it or pass --restart");
+                                const std::string& hint = "it is not a record idealgas wrote (or was damaged): move "
+                                                          "it out of the folder, or choose another output folder");
 
 /// True if `out`/run.json is a record idealgas wrote for `job` ("reproduce iso", "simulate iso"): a JSON object with
 /// that "job" and a "build". What --restart requires before it removes anything (core/run_folder.hpp).
