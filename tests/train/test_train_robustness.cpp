@@ -36,8 +36,8 @@ class TrainRobustness : public testing::CliFolderTest {
 };
 
 // Log points at iterations 200 and 400, each measuring 1000 fresh batches (the run's length allows 2000: 10 x 400
-// steps over 2 log points); steps take ~1 ms, a log point seconds. SIGTERM 1 s after the run opened its folder
-// falls into the first log point. Before issue 18 the run finished the log point first (seconds; 80 s with
+// steps over 2 log points); steps take ~1 ms, a log point seconds. SIGTERM half way through the first log point
+// (timed from an uninterrupted run of the same configuration). Before issue 18 the run finished the log point first (seconds; 80 s with
 // 20000 batches); now it stops between two batches: bound 1.5 s from the signal to the exit, which includes
 // writing the checkpoint. The resumed run redoes the log point from the saved state: trace.csv, running.csv and
 // the stationary summary are bitwise those of an uninterrupted run.
@@ -56,10 +56,16 @@ TEST_F(TrainRobustness, SigtermDuringALogPointStopsAtOnceAndTheResumedRunIsBitwi
   ASSERT_EQ(wait_exit(testing::spawn_cli(with_out("straight"), (dir_ / "straight.log").string())), 0)
       << slurp(dir_ / "straight.log");
 
+  // When to signal: in the middle of the first log point, timed from the uninterrupted run's own timing (its 400
+  // steps and its two log points), so that the test hits the log point on any machine and build (under the
+  // sanitizers a step takes several times longer than in a release build: a fixed 1 s landed at step 127).
+  const auto timing = nlohmann::json::parse(slurp(dir_ / "straight" / "summary.json"))["timing"];
+  const double steps_to_200_s = 0.5 * timing["seconds_training"].get<double>();
+  const double log_point_s = 0.5 * timing["seconds_measuring"].get<double>();
   const pid_t stopped = testing::spawn_cli(with_out("resumed"), (dir_ / "stopped.log").string());
   for (int i = 0; i < 800 && !fs::exists(dir_ / "resumed" / "checkpoint.bin"); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  std::this_thread::sleep_for(std::chrono::duration<double>(steps_to_200_s + 0.5 * log_point_s));
   const auto signalled = Clock::now();
   ::kill(stopped, SIGTERM);
   const int code = wait_exit(stopped);
