@@ -221,7 +221,7 @@ abort_start() {  # DIR MESSAGE
 # One start attempt on the given ports. Returns 0 when the node is idle, 3 when a daemon died of
 # "Address already in use" (the caller may retry on other ports), and dies on any other failure.
 start_once() {  # DIR CTLD_PORT
-  local dir=$1 ctld_port=$2 deadline daemon state=""
+  local dir=$1 ctld_port=$2 deadline daemon state="" starting_pid
   # A fresh state folder each time: job ids start at 1 and no job of an earlier run comes back.
   rm -rf "$dir/state" "$dir/spool" "$dir/run" "$dir/log" "$dir/munge"
   mkdir -p "$dir/state" "$dir/spool" "$dir/run" "$dir/log" "$dir/munge" "$dir/pids"
@@ -247,6 +247,11 @@ start_once() {  # DIR CTLD_PORT
   while true; do
     for daemon in slurmctld slurmd; do
       recorded_pid "$dir" "$daemon" >/dev/null && continue
+      # Just spawned under load, the forked shell may not have exec'd the daemon yet (its command line is still the
+      # shell's, so it is not recognised as ours): still starting while that process lives and is not a zombie.
+      starting_pid=$(<"$(pid_record "$dir" "$daemon")")
+      state=$(ps -o stat= -p "$starting_pid" 2>/dev/null || true)
+      [[ -n "$state" && "$state" != Z* ]] && ((SECONDS < deadline)) && continue
       if grep -qs "Address already in use" "$dir/log/$daemon.log" "$dir/log/$daemon.stdout"; then
         cmd_stop "$dir" 2>/dev/null
         return 3
