@@ -492,7 +492,7 @@ TEST_F(TorchScriptTest, TiedWeightsAreCountedOnce) {
   EXPECT_EQ(r.d, 36);
   EXPECT_EQ(r.tensors, 1);
   EXPECT_TRUE(r.scale_invariant) << r.to_string();
-  // One step moves the tensor by the gradient of both uses, once (the hand formula of theory.md §2, fixed ELR).
+  // One step moves the tensor by the gradient of both uses, once (the hand formula of docs/theory.md §2, fixed ELR).
   trainer.keep_last_gradient(true);
   const std::vector<double> w = trainer.weights();
   ASSERT_TRUE(trainer.step().finite);
