@@ -9,8 +9,6 @@ namespace idealgas::train {
 namespace {
 // Widths beyond this give more than 10^10 SI parameters: certainly a typo, and k^2 would overflow soon after.
 constexpr int kMaxWidth = 1 << 16;
-// The isotropic model keeps a few vectors of d doubles; beyond 10^8 the entropy queues alone would not fit.
-constexpr long long kMaxIsotropicDimension = 100'000'000;
 }  // namespace
 
 const char* architecture_name(Architecture a) {

@@ -599,7 +599,7 @@ TrainConfig from_table(const toml::table& root, const std::string& source) {
   }
   // The isotropic model (the known answer): its dimension and noise, and none of a network's keys.
   const bool isotropic = c.model.arch == Architecture::isotropic;
-  const bool has_d = r.get("model", "d", 2, kMaxCount, v);
+  const bool has_d = r.get("model", "d", 2, kMaxIsotropicDimension, v);
   if (has_d) c.model.iso_d = v;
   const bool has_sigma2 = r.get("model", "sigma2", c.model.iso_sigma2);
   for (const auto& [key, given] : {std::pair<const char*, bool>{"d", has_d}, {"sigma2", has_sigma2}})

@@ -31,8 +31,9 @@ nlohmann::json TrainingData::to_json() const {
 TrainingData prepare_training_data(const TrainConfig& config) {
   if (config.model.arch == Architecture::isotropic) {  // its batches are noise draws: no data is read
     TrainingData none;
-    none.description = fmt::format("isotropic model: d = {}, sigma2 = {} (no data set; [data] is not used)",
-                                   config.model.iso_d, config.model.iso_sigma2);
+    // d is printed beside it by the run's header line.
+    none.description = fmt::format("isotropic model, sigma2 = {} (no data set; [data] is not used)",
+                                   config.model.iso_sigma2);
     return none;
   }
   const DataConfig& d = config.data;

@@ -30,6 +30,10 @@
 
 namespace idealgas::train {
 
+/// model.d of the isotropic model: it keeps a few vectors of d doubles; beyond 10^8 the entropy queues alone would
+/// not fit. The one limit the config reader and validate() share.
+inline constexpr long long kMaxIsotropicDimension = 100'000'000;
+
 enum class Architecture { convnet, resnet18, torchscript, isotropic, mlp };
 
 /// "convnet", "resnet18", "torchscript"; parse throws InputError naming the accepted values.
